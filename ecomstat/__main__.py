@@ -1,0 +1,3 @@
+from ecomstat.cli import main
+
+main()

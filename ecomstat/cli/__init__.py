@@ -1,0 +1,95 @@
+"""The `ecomstat` command line: a thin shell over the library.
+
+Each sub-command lives in its own module under `ecomstat/cli/` and makes one library call;
+library errors (`EcomstatError`) become one line on stderr and an exit code (2 = bad input).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from ecomstat import __version__
+from ecomstat.cli.common import CliState, fail
+from ecomstat.errors import EcomstatError
+from ecomstat.settings import get_settings
+
+app = typer.Typer(
+    name="ecomstat",
+    help="Web intelligence for official e-commerce and digital-economy statistics.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# (module under ecomstat.cli, sub-command group name or None for top-level commands)
+COMMAND_MODULES: list[tuple[str, str | None]] = [
+    ("db", "db"),
+    ("query", None),
+    ("classify", "classify"),
+    ("model", "model"),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ecomstat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        Optional[str],
+        typer.Option(
+            "--db",
+            envvar="ECOMSTAT_DATABASE_URL",
+            help="Database URL (sqlite:///file.db or postgresql://...) or a SQLite file path.",
+            show_default="sqlite:///ecomstat.db",
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    ctx.obj = CliState(get_settings(ECOMSTAT_DATABASE_URL=db))
+
+
+def _register_commands() -> None:
+    for module_name, group in COMMAND_MODULES:
+        module = importlib.import_module(f"ecomstat.cli.{module_name}")
+        sub = getattr(module, "app")
+        if group is None:
+            for command in sub.registered_commands:
+                app.registered_commands.append(command)
+        else:
+            app.add_typer(sub, name=group)
+
+
+_register_commands()
+
+
+def main() -> None:
+    """Console-script entry point: run the app, one line per error, never a traceback for
+    a user mistake."""
+    try:
+        app(standalone_mode=False)
+    except EcomstatError as exc:
+        fail(str(exc), exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        fail("aborted", 1)
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise

@@ -1,0 +1,7 @@
+"""`ecomstat classify ...`: label pages, titles, and what is in the store."""
+
+import typer
+
+app = typer.Typer(help="Classify pages, product titles and stored sites/products.", no_args_is_help=True)
+
+# Feature modules add their commands to `app` when imported (see CONTRIBUTING.md).

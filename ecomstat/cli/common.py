@@ -1,0 +1,121 @@
+"""Shared CLI plumbing: the per-invocation state, output formats, one-line errors, progress."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from sqlalchemy import Engine
+
+from ecomstat.settings import Settings
+
+err_console = Console(stderr=True)
+
+
+class OutputFormat(str, enum.Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+@dataclass
+class CliState:
+    settings: Settings
+    _engine: Engine | None = field(default=None, repr=False)
+
+    def engine(self, *, upgrade: bool = True) -> Engine:
+        """The store's engine; by default brings the schema up to date first, so every
+        command works on a fresh database file."""
+        if self._engine is None:
+            from store import make_engine
+            from store import upgrade as upgrade_schema
+
+            self._engine = make_engine(self.settings.database_url)
+            if upgrade:
+                upgrade_schema(self._engine)
+        return self._engine
+
+
+def state(ctx: typer.Context) -> CliState:
+    obj = ctx.find_root().obj
+    if not isinstance(obj, CliState):  # invoked without the root callback (tests)
+        from ecomstat.settings import get_settings
+
+        obj = CliState(get_settings())
+        ctx.find_root().obj = obj
+    return obj
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one clear error line and exit."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def emit_rows(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: OutputFormat | str
+) -> None:
+    """Print rows as a rich table, CSV, or JSON lines (one object per row)."""
+    fmt = OutputFormat(fmt)
+    if fmt is OutputFormat.json:
+        for row in rows:
+            sys.stdout.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str))
+            sys.stdout.write("\n")
+        return
+    if fmt is OutputFormat.csv:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+        sys.stdout.write(buffer.getvalue())
+        return
+    table = Table(*columns, show_lines=False)
+    for row in rows:
+        table.add_row(*(_cell(v) for v in row))
+    Console().print(table)
+
+
+def emit_json_line(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def progress(transient: bool = False) -> Progress:
+    """A rich progress bar on stderr (so stdout stays machine-readable)."""
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[rate]}"),
+        console=err_console,
+        transient=transient,
+        disable=not err_console.is_terminal,
+    )

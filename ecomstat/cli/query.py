@@ -1,0 +1,36 @@
+"""`ecomstat query` and `ecomstat export`: read-only access for economists."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ecomstat.cli.common import OutputFormat, emit_rows, state
+from store.query import ExportFormat, export_relation, readonly_rows
+
+app = typer.Typer()
+
+
+@app.command("query")
+def query(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(help="A SELECT statement.")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Run a read-only SQL query against the results database (writes are refused)."""
+    with readonly_rows(state(ctx).settings.database_url, sql) as (columns, rows):
+        emit_rows(columns, rows, fmt)
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Table or view, e.g. v_indicator.")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.csv,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")] = ...,  # type: ignore[assignment]
+) -> None:
+    """Export a table or view to CSV, JSON lines or Parquet."""
+    st = state(ctx)
+    st.engine()  # make sure the schema exists
+    count = export_relation(st.settings.database_url, name, fmt, out)
+    typer.echo(f"wrote {count} rows of {name} to {out}")

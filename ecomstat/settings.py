@@ -1,0 +1,130 @@
+"""One settings object for every component, with every default in one place.
+
+Names are namespaced `ECOMSTAT_*`. A value comes from, in order: an explicit override (CLI flag,
+test), the environment, then `DEFAULTS`. Components read typed values with `getint`, `getbool`,
+`getfloat`, `getlist`, the way Scrapy components read `Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
+from typing import Any
+
+from ecomstat.errors import ConfigurationError
+
+DEFAULTS: dict[str, Any] = {
+    # store
+    "ECOMSTAT_DATABASE_URL": "sqlite:///ecomstat.db",
+    "ECOMSTAT_DATA_DIR": "ecomstat-data",  # WARC files, model files, reports
+    # crawling: netiquette
+    "ECOMSTAT_CONTACT_URL": "",
+    "ECOMSTAT_OBEY_ROBOTS": True,
+    "ECOMSTAT_CONCURRENT_PER_DOMAIN": 2,
+    "ECOMSTAT_CONCURRENT_REQUESTS": 32,
+    "ECOMSTAT_DOWNLOAD_DELAY": 1.0,
+    "ECOMSTAT_AUTOTHROTTLE": True,
+    "ECOMSTAT_DOWNLOAD_TIMEOUT": 30,
+    # crawling: scope and safety
+    "ECOMSTAT_MAX_PAGES": 25,
+    "ECOMSTAT_MAX_DEPTH": 2,
+    "ECOMSTAT_MAX_RESPONSE_BYTES": 5 * 1024 * 1024,
+    "ECOMSTAT_MAX_URL_LENGTH": 2048,
+    "ECOMSTAT_MAX_REDIRECTS": 5,
+    "ECOMSTAT_ALLOW_PRIVATE_HOSTS": "",  # comma-separated host suffixes allowed on private IPs
+    "ECOMSTAT_PREFERRED_LANGUAGES": "en",
+    "ECOMSTAT_RENDER": "auto",  # auto | never | always
+    "ECOMSTAT_CHROMIUM_PATH": "/usr/bin/chromium",
+    "ECOMSTAT_MAX_SHOP_PAGES": 10,
+    # distributed crawling
+    "ECOMSTAT_BROKER_URL": "redis://127.0.0.1:6379/0",
+    "ECOMSTAT_BATCH_SIZE": 20,
+    # classifiers
+    "ECOMSTAT_ECOMMERCE_THRESHOLD": 0.5,
+    "ECOMSTAT_PRODUCT_REVIEW_THRESHOLD": 0.5,
+    # register
+    "ECOMSTAT_MATCH_THRESHOLD": 0.5,
+    "ECOMSTAT_URL_BLOCKLIST": "",  # path to an extra blocklist file, one domain a line
+    "ECOMSTAT_SEARCH_ENDPOINT": "",
+    "ECOMSTAT_SEARCH_KEY": "",
+    # indicators
+    "ECOMSTAT_BOOTSTRAP_REPLICATES": 1000,
+    "ECOMSTAT_RANDOM_STATE": 0,
+    "ECOMSTAT_MIN_CELL_N": 20,
+    "ECOMSTAT_MAX_CELL_CV": 0.35,
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class Settings(Mapping[str, Any]):
+    """Read-mostly mapping of ECOMSTAT_* settings with typed getters."""
+
+    def __init__(
+        self, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+    ) -> None:
+        self._environ = os.environ if environ is None else environ
+        self._overrides: MutableMapping[str, Any] = dict(overrides or {})
+
+    def __getitem__(self, name: str) -> Any:
+        if name in self._overrides:
+            return self._overrides[name]
+        if name in self._environ:
+            return self._environ[name]
+        return DEFAULTS[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(DEFAULTS)
+
+    def __len__(self) -> int:
+        return len(DEFAULTS)
+
+    def set(self, name: str, value: Any) -> None:
+        self._overrides[name] = value
+
+    def copy_with(self, **overrides: Any) -> Settings:
+        merged = dict(self._overrides)
+        merged.update(overrides)
+        return Settings(merged, self._environ)
+
+    def getbool(self, name: str) -> bool:
+        value = self[name]
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise ConfigurationError(f"{name} must be true or false, got {value!r}")
+
+    def getint(self, name: str) -> int:
+        try:
+            return int(self[name])
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{name} must be a whole number, got {self[name]!r}") from None
+
+    def getfloat(self, name: str) -> float:
+        try:
+            return float(self[name])
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"{name} must be a number, got {self[name]!r}") from None
+
+    def getlist(self, name: str) -> list[str]:
+        value = self[name]
+        if isinstance(value, (list, tuple)):
+            return [str(v) for v in value]
+        return [part.strip() for part in str(value).split(",") if part.strip()]
+
+    def getpath(self, name: str) -> Path:
+        return Path(str(self[name])).expanduser()
+
+    @property
+    def database_url(self) -> str:
+        return str(self["ECOMSTAT_DATABASE_URL"])
+
+
+def get_settings(**overrides: Any) -> Settings:
+    return Settings({k: v for k, v in overrides.items() if v is not None})

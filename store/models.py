@@ -1,0 +1,337 @@
+"""SQLAlchemy 2 typed ORM models: the one storage layer every component talks through.
+
+Natural keys carry unique constraints so that every writer can upsert idempotently; every row
+produced by a step records the run, model version or register snapshot that produced it.
+Flexible, per-row detail (evidence, structured data, stats, breakdowns, provenance) lives in JSON
+columns, which map to JSON on SQLite and JSONB-compatible JSON on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so Alembic migrations behave the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class RegisterSnapshot(Base):
+    """One import of a register file; enterprises point at the snapshot that last wrote them."""
+
+    __tablename__ = "register_snapshot"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    label: Mapped[str] = mapped_column(String(200), unique=True)
+    source_file: Mapped[str | None] = mapped_column(Text)
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    inserted: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Enterprise(Base):
+    """A register unit. `id` is the register's own identifier (natural key)."""
+
+    __tablename__ = "enterprise"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    legal_form: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(Text)
+    postcode: Mapped[str | None] = mapped_column(String(20))
+    city: Mapped[str | None] = mapped_column(String(200))
+    country: Mapped[str] = mapped_column(String(2))
+    region: Mapped[str | None] = mapped_column(String(20))
+    nace: Mapped[str] = mapped_column(String(10))
+    nace_section: Mapped[str | None] = mapped_column(String(1), index=True)
+    employees: Mapped[int | None] = mapped_column(Integer)
+    size_class: Mapped[str | None] = mapped_column(String(10), index=True)
+    vat_id: Mapped[str | None] = mapped_column(String(40))
+    company_id: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    url: Mapped[str | None] = mapped_column(Text)
+    weight: Mapped[float | None] = mapped_column(Float)
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("register_snapshot.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    websites: Mapped[list[Website]] = relationship(back_populates="enterprise")
+
+
+class Website(Base):
+    """A website, possibly linked to an enterprise. Natural key: the normalised URL."""
+
+    __tablename__ = "website"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    domain: Mapped[str] = mapped_column(String(253), index=True)  # registered domain
+    enterprise_id: Mapped[str | None] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="SET NULL"), index=True
+    )
+    match_score: Mapped[float | None] = mapped_column(Float)
+    # register | email | name-guess | search | manual
+    found_by: Mapped[str | None] = mapped_column(String(40))
+    # candidate | verified | linked | rejected | dead | parked | unreachable
+    status: Mapped[str] = mapped_column(String(20), default="candidate")
+    match_evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    last_crawled_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    enterprise: Mapped[Enterprise | None] = relationship(back_populates="websites")
+
+
+class CrawlRun(Base):
+    __tablename__ = "crawl_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    spider: Mapped[str] = mapped_column(String(50))
+    # running | finished | failed | interrupted
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # outcome -> count (ok, robots-denied, dns-failure, timeout, http-error, ...)
+    outcomes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    sites_total: Mapped[int] = mapped_column(Integer, default=0)
+    sites_done: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    warc_dir: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SiteVisit(Base):
+    """Per (run, website): how the crawl of that site ended. Makes runs resumable."""
+
+    __tablename__ = "site_visit"
+    __table_args__ = (UniqueConstraint("run_id", "website_id", name="uq_site_visit_run_site"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id", ondelete="CASCADE"))
+    website_id: Mapped[int] = mapped_column(ForeignKey("website.id", ondelete="CASCADE"))
+    # pending | done | failed
+    state: Mapped[str] = mapped_column(String(20), default="pending")
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Page(Base):
+    """One fetched page. Identical content within a site is stored once (site, content_hash)."""
+
+    __tablename__ = "page"
+    __table_args__ = (
+        UniqueConstraint("website_id", "url", name="uq_page_website_url"),
+        Index("ix_page_website_hash", "website_id", "content_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    website_id: Mapped[int] = mapped_column(ForeignKey("website.id", ondelete="CASCADE"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(30), default="ok")
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    rendered: Mapped[bool] = mapped_column(Boolean, default=False)
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(10))
+    text: Mapped[str | None] = mapped_column(Text)
+    links: Mapped[list[Any] | None] = mapped_column(JSON)
+    structured_data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    warc_file: Mapped[str | None] = mapped_column(Text)
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Product(Base):
+    __tablename__ = "product"
+    __table_args__ = (UniqueConstraint("url", "name", name="uq_product_url_name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    website_id: Mapped[int | None] = mapped_column(
+        ForeignKey("website.id", ondelete="CASCADE"), index=True
+    )
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_run.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(Text)  # product page URL (or listing URL)
+    name: Mapped[str] = mapped_column(Text)
+    price: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    availability: Mapped[str | None] = mapped_column(String(40))
+    brand: Mapped[str | None] = mapped_column(Text)
+    gtin: Mapped[str | None] = mapped_column(String(20))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    breadcrumb: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    image_url: Mapped[str | None] = mapped_column(Text)
+    source: Mapped[str | None] = mapped_column(String(20))  # json-ld | microdata | heuristic ...
+    fetched_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Model(Base):
+    """A fitted model, versioned with its training-data hash and metrics."""
+
+    __tablename__ = "model"
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_model_name_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(40))  # ecommerce | products | characteristics ...
+    training_data_sha256: Mapped[str | None] = mapped_column(String(64))
+    metrics: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    path: Mapped[str | None] = mapped_column(Text)  # where the portable model file lives
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Classification(Base):
+    """A label for a target (page, website, enterprise, product) from one model version."""
+
+    __tablename__ = "classification"
+    __table_args__ = (
+        UniqueConstraint(
+            "target_type", "target_id", "task", "model_id", name="uq_classification_target"
+        ),
+        Index("ix_classification_task_target", "task", "target_type", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_type: Mapped[str] = mapped_column(String(20))  # page | website | enterprise | product
+    target_id: Mapped[str] = mapped_column(String(64))
+    task: Mapped[str] = mapped_column(String(40))  # web_sales | marketplace | social_media | coicop
+    label: Mapped[str] = mapped_column(String(100))
+    probability: Mapped[float | None] = mapped_column(Float)
+    model_id: Mapped[int | None] = mapped_column(ForeignKey("model.id", ondelete="SET NULL"))
+    model_version: Mapped[str | None] = mapped_column(String(100))
+    evidence: Mapped[list[Any] | None] = mapped_column(JSON)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditLabel(Base):
+    """Manually verified labels for an audit sample (misclassification correction)."""
+
+    __tablename__ = "audit_label"
+    __table_args__ = (
+        UniqueConstraint("audit_set", "enterprise_id", "task", name="uq_audit_label_set"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    audit_set: Mapped[str] = mapped_column(String(100))
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(String(40), default="web_sales")
+    value: Mapped[bool] = mapped_column(Boolean)
+    imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IndicatorValue(Base):
+    __tablename__ = "indicator_value"
+    __table_args__ = (
+        UniqueConstraint(
+            "indicator", "period", "breakdown_key", "method", name="uq_indicator_value_cell"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(60), index=True)
+    period: Mapped[str] = mapped_column(String(20))
+    breakdown: Mapped[dict[str, Any]] = mapped_column(JSON)  # e.g. {"size_class": "10-49"}
+    breakdown_key: Mapped[str] = mapped_column(String(200))  # canonical text of breakdown
+    estimate: Mapped[float | None] = mapped_column(Float)
+    se: Mapped[float | None] = mapped_column(Float)
+    ci_low: Mapped[float | None] = mapped_column(Float)
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    cv: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(40))
+    flags: Mapped[list[Any] | None] = mapped_column(JSON)
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ValidationFinding(Base):
+    __tablename__ = "validation_finding"
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "field", name="uq_validation_finding_field"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
+    website_id: Mapped[int | None] = mapped_column(ForeignKey("website.id", ondelete="SET NULL"))
+    field: Mapped[str] = mapped_column(String(40))  # website | address | postcode | phone | ...
+    register_value: Mapped[str | None] = mapped_column(Text)
+    web_value: Mapped[str | None] = mapped_column(Text)
+    # confirmed | contradicted | missing | candidate | none-found | dead | parked
+    verdict: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float | None] = mapped_column(Float)
+    evidence_url: Mapped[str | None] = mapped_column(Text)
+    snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("register_snapshot.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    cron: Mapped[str] = mapped_column(String(100))
+    steps: Mapped[list[Any]] = mapped_column(JSON)
+    selection: Mapped[str] = mapped_column(String(40), default="all")
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    paused: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CampaignRun(Base):
+    __tablename__ = "campaign_run"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    # running | finished | failed | interrupted
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    trigger: Mapped[str] = mapped_column(String(20), default="cron")  # cron | manual | misfire
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # [{"step": ..., "status": ..., "counts": {...}, "seconds": ..., "error": ...}]
+    steps: Mapped[list[Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(200))
+    pid: Mapped[int | None] = mapped_column(Integer)

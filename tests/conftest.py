@@ -1,0 +1,133 @@
+"""Shared fixtures. Service-backed tests (PostgreSQL, Redis, Chromium) skip with a reason on a
+developer machine without the service, and FAIL in CI (CI=true) where the service must exist."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+
+from store import make_engine, upgrade
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_ADMIN_URL = os.environ.get(
+    "ECOMSTAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("ECOMSTAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+CHROMIUM = os.environ.get("ECOMSTAT_CHROMIUM_PATH", "/usr/bin/chromium")
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def require_service(available: bool, what: str) -> None:
+    """Skip locally, fail in CI, when a service a test needs is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI but is not available", pytrace=False)
+    pytest.skip(f"{what} is not available on this machine")
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    require_service(_port_open("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
+    name = f"ecomstat_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    """An upgraded PostgreSQL store, emptied after each test."""
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    yield engine
+    _truncate_all(engine)
+    engine.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    from store.models import Base
+
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ecomstat.db'}"
+
+
+@pytest.fixture
+def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL for each backend: the store tests run against both."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'ecomstat.db'}"
+        return
+    url = request.getfixturevalue("postgres_url")
+    yield url
+    engine = make_engine(url)
+    upgrade(engine)
+    _truncate_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service(_port_open("127.0.0.1", 6379), "Redis at 127.0.0.1:6379")
+    return REDIS_URL
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    require_service(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    return CHROMIUM
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data for data-hungry tests; skipped where the folder is absent (not in CI)."""
+    if not SHARED_DATA.exists():
+        if IN_CI:
+            pytest.fail(f"{SHARED_DATA} is required in CI", pytrace=False)
+        pytest.skip(f"{SHARED_DATA} not present")
+    return SHARED_DATA
