@@ -29,8 +29,10 @@ app = typer.Typer(
 COMMAND_MODULES: list[tuple[str, str | None]] = [
     ("db", "db"),
     ("query", None),
+    ("register", "register"),
     ("classify", "classify"),
     ("model", "model"),
+    ("indicators", "indicators"),
 ]
 
 

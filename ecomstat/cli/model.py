@@ -5,3 +5,6 @@ import typer
 app = typer.Typer(help="List, show, train and evaluate models.", no_args_is_help=True)
 
 # Feature modules add their commands to `app` when imported (see CONTRIBUTING.md).
+
+train_app = typer.Typer(help="Train a model: `ecomstat model train KIND ...`.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
