@@ -7,17 +7,30 @@ library errors (`EcomstatError`) become one line on stderr and an exit code (2 =
 from __future__ import annotations
 
 import importlib
-import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from ecomstat import __version__
-from ecomstat.cli.common import CliState, fail
+from ecomstat.cli.common import CliState, fail, report_error
 from ecomstat.errors import EcomstatError
 from ecomstat.settings import get_settings
 
+class EcomstatGroup(TyperGroup):
+    """Root command group: an `EcomstatError` from any sub-command becomes one line on stderr
+    and its exit code (2 for bad input), also under `CliRunner` in tests."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EcomstatError as exc:
+            report_error(str(exc))
+            raise typer.Exit(exc.exit_code) from None
+
+
 app = typer.Typer(
+    cls=EcomstatGroup,
     name="ecomstat",
     help="Web intelligence for official e-commerce and digital-economy statistics.",
     no_args_is_help=True,
@@ -79,19 +92,6 @@ def main() -> None:
     """Console-script entry point: run the app, one line per error, never a traceback for
     a user mistake."""
     try:
-        app(standalone_mode=False)
-    except EcomstatError as exc:
+        app()
+    except EcomstatError as exc:  # raised outside a command (e.g. while parsing settings)
         fail(str(exc), exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        fail("aborted", 1)
-    except KeyboardInterrupt:
-        fail("interrupted", 130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -63,9 +63,15 @@ def state(ctx: typer.Context) -> CliState:
     return obj
 
 
+def report_error(message: str) -> None:
+    """Print one clear error line on stderr (no markup interpretation of the message)."""
+    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.flush()
+
+
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear error line and exit."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    report_error(message)
     sys.exit(code)
 
 
