@@ -37,6 +37,10 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_RENDER": "auto",  # auto | never | always
     "ECOMSTAT_CHROMIUM_PATH": "/usr/bin/chromium",
     "ECOMSTAT_MAX_SHOP_PAGES": 10,
+    "ECOMSTAT_HOST_MAP": "",  # file of `hostname 127.0.0.1:PORT` lines (sample web)
+    "ECOMSTAT_RELAX_MAPPED_DELAYS": False,  # no politeness delay for host-mapped loopback hosts
+    "ECOMSTAT_MAX_TEXT_CHARS": 20000,  # visible text stored per page
+    "ECOMSTAT_CRAWL_LOG_LEVEL": "INFO",
     # distributed crawling
     "ECOMSTAT_BROKER_URL": "redis://127.0.0.1:6379/0",
     "ECOMSTAT_BATCH_SIZE": 20,
@@ -48,11 +52,23 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_URL_BLOCKLIST": "",  # path to an extra blocklist file, one domain a line
     "ECOMSTAT_SEARCH_ENDPOINT": "",
     "ECOMSTAT_SEARCH_KEY": "",
+    "ECOMSTAT_CANDIDATE_SUFFIX": "",  # appended to candidate hosts (".test" for the sample web)
+    # scheduler
+    "ECOMSTAT_MISFIRE_GRACE_SECONDS": 6 * 3600,
+    "ECOMSTAT_SHUTDOWN_GRACE_SECONDS": 30,
     # indicators
     "ECOMSTAT_BOOTSTRAP_REPLICATES": 1000,
     "ECOMSTAT_RANDOM_STATE": 0,
     "ECOMSTAT_MIN_CELL_N": 20,
     "ECOMSTAT_MAX_CELL_CV": 0.35,
+    # mobile-data indicators (SDG 9.c.1 coverage, SDG 17.8.1 internet use)
+    "ECOMSTAT_COVERAGE_POPULATION_COLUMN": "population",
+    "ECOMSTAT_COVERAGE_DEFAULT_RANGE_M": 0.0,  # range of cells with 0/empty range (0: none)
+    "ECOMSTAT_COVERAGE_MAX_RANGE_M": 0.0,  # cap on cell ranges (0: no cap)
+    "ECOMSTAT_COVERAGE_CDMA_LEVEL": "2G",  # OpenCelliD CDMA: ITU counts CDMA2000 1x as 2G
+    "ECOMSTAT_COVERAGE_GRID_CELL_M": 100.0,  # side of a population grid square (--method area)
+    "ECOMSTAT_COVERAGE_AREA_SAMPLES": 5,  # sample points per side of a square (--method area)
+    "ECOMSTAT_INTERNET_USE_MIN_COUNT": 20,  # SIM counts below this are suppressed
 }
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -20,10 +20,14 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
+    Unicode,
     UniqueConstraint,
+    Column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -321,7 +325,11 @@ class Campaign(Base):
 
 
 class CampaignRun(Base):
+    """One execution of a campaign. (campaign, scheduled_for) is unique: whichever scheduler
+    process claims a fire time first runs it, so two processes never double-run."""
+
     __tablename__ = "campaign_run"
+    __table_args__ = (UniqueConstraint("campaign_id", "scheduled_for", name="uq_campaign_run_fire"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
@@ -335,3 +343,16 @@ class CampaignRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     host: Mapped[str | None] = mapped_column(String(200))
     pid: Mapped[int | None] = mapped_column(Integer)
+    scheduled_for: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# APScheduler 3's SQLAlchemyJobStore table, declared here so that Alembic owns every table in the
+# database (the job store's own create_all then finds it and does nothing).
+apscheduler_jobs = Table(
+    "apscheduler_jobs",
+    Base.metadata,
+    Column("id", Unicode(191), primary_key=True),
+    Column("next_run_time", Float(25), index=True),
+    Column("job_state", LargeBinary, nullable=False),
+)

@@ -46,6 +46,8 @@ COMMAND_MODULES: list[tuple[str, str | None]] = [
     ("classify", "classify"),
     ("model", "model"),
     ("indicators", "indicators"),
+    ("schedule", "schedule"),
+    ("scheduler_service", "scheduler"),
 ]
 
 

@@ -1,0 +1,162 @@
+"""Campaign definitions (the `campaign` table is the source of truth) and their APScheduler
+jobs in the SQLAlchemy job store of the same database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine, delete, desc, select
+
+from scheduler.cron import cron_trigger
+from scheduler.errors import InvalidCampaign, UnknownCampaign
+from scheduler.steps import parse_selection, parse_steps
+from store import transaction
+from store.models import Campaign, CampaignRun
+
+JOB_TABLE = "apscheduler_jobs"
+JOB_FUNC = "scheduler.jobs:run_scheduled"
+
+
+def job_id(name: str) -> str:
+    return f"campaign:{name}"
+
+
+@dataclass
+class CampaignSpec:
+    name: str
+    cron: str
+    steps: list[str]
+    selection: str = "all"
+    max_pages: int | None = None
+    retries: int = 1
+    retry_delay: float = 30.0
+    step_timeout: float | None = None
+    command: str | None = None
+
+    def validate(self) -> None:
+        if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
+            raise InvalidCampaign(f"campaign name {self.name!r} must be letters, digits, - or _")
+        cron_trigger(self.cron)
+        parse_selection(self.selection)
+        if self.retries < 0:
+            raise InvalidCampaign("--retries must be 0 or more")
+        if self.max_pages is not None and self.max_pages < 1:
+            raise InvalidCampaign("--max-pages must be at least 1")
+        if ("command" in self.steps) != bool(self.command):
+            raise InvalidCampaign("--command and the `command` step go together")
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "max_pages": self.max_pages, "retries": self.retries,
+            "retry_delay": self.retry_delay, "step_timeout": self.step_timeout,
+            "command": self.command,
+        }
+
+
+def with_jobstore(engine: Engine, action: Callable[[BackgroundScheduler], Any]) -> Any:
+    """Run `action` on a paused scheduler bound to the store's job table (no job executes)."""
+    scheduler = BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        timezone=dt.timezone.utc,
+    )
+    scheduler.start(paused=True)
+    try:
+        return action(scheduler)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def schedule_job(scheduler: BackgroundScheduler, campaign: Campaign, db_url: str) -> None:
+    scheduler.add_job(
+        JOB_FUNC, trigger=cron_trigger(campaign.cron), args=[db_url, campaign.name],
+        id=job_id(campaign.name), name=campaign.name, replace_existing=True,
+    )
+    if campaign.paused:
+        scheduler.pause_job(job_id(campaign.name))
+
+
+def add(engine: Engine, db_url: str, spec: CampaignSpec) -> Campaign:
+    spec.steps = parse_steps(",".join(spec.steps))
+    spec.validate()
+    with transaction(engine) as session:
+        if session.scalar(select(Campaign).where(Campaign.name == spec.name)):
+            raise InvalidCampaign(f"a campaign named {spec.name!r} exists; remove it first")
+        campaign = Campaign(
+            name=spec.name, cron=spec.cron, steps=spec.steps, selection=spec.selection,
+            options=spec.options(), paused=False,
+        )
+        session.add(campaign)
+    with_jobstore(engine, lambda s: schedule_job(s, campaign, db_url))
+    return campaign
+
+
+def get(engine: Engine, name: str) -> Campaign:
+    with transaction(engine) as session:
+        campaign = session.scalar(select(Campaign).where(Campaign.name == name))
+    if campaign is None:
+        raise UnknownCampaign(f"no campaign named {name!r} (see `ecomstat schedule list`)")
+    return campaign
+
+
+def set_paused(engine: Engine, name: str, paused: bool) -> Campaign:
+    campaign = get(engine, name)
+    with transaction(engine) as session:
+        session.get(Campaign, campaign.id).paused = paused  # type: ignore[union-attr]
+
+    def apply(scheduler: BackgroundScheduler) -> None:
+        if scheduler.get_job(job_id(name)) is None:
+            return
+        (scheduler.pause_job if paused else scheduler.resume_job)(job_id(name))
+
+    with_jobstore(engine, apply)
+    campaign.paused = paused
+    return campaign
+
+
+def remove(engine: Engine, name: str) -> None:
+    campaign = get(engine, name)
+    with transaction(engine) as session:
+        session.execute(delete(Campaign).where(Campaign.id == campaign.id))
+
+    def apply(scheduler: BackgroundScheduler) -> None:
+        if scheduler.get_job(job_id(name)) is not None:
+            scheduler.remove_job(job_id(name))
+
+    with_jobstore(engine, apply)
+
+
+@dataclass
+class CampaignStatus:
+    campaign: Campaign
+    next_run: dt.datetime | None
+    last_run: CampaignRun | None
+
+
+def status(engine: Engine) -> list[CampaignStatus]:
+    with transaction(engine) as session:
+        campaigns = session.scalars(select(Campaign).order_by(Campaign.name)).all()
+        last = {
+            c.id: session.scalar(
+                select(CampaignRun).where(CampaignRun.campaign_id == c.id,
+                                          CampaignRun.status != "skipped")
+                .order_by(desc(CampaignRun.started_at)).limit(1)
+            )
+            for c in campaigns
+        }
+    jobs = with_jobstore(engine, lambda s: {j.id: j.next_run_time for j in s.get_jobs()})
+    return [CampaignStatus(c, jobs.get(job_id(c.name)), last[c.id]) for c in campaigns]
+
+
+def history(engine: Engine, name: str | None = None, limit: int = 50) -> list[tuple[str, CampaignRun]]:
+    with transaction(engine) as session:
+        query = select(Campaign.name, CampaignRun).join(Campaign, Campaign.id == CampaignRun.campaign_id)
+        if name is not None:
+            get(engine, name)
+            query = query.where(Campaign.name == name)
+        rows = session.execute(query.order_by(desc(CampaignRun.started_at)).limit(limit)).all()
+    return [(row[0], row[1]) for row in rows]

@@ -1,0 +1,129 @@
+"""Campaign runs in the store: claiming a fire time, heartbeats, recording steps, recovery.
+
+No-overlap rule, across processes and machines: a run is claimed by inserting
+(campaign, scheduled_for), which is unique, so one scheduler wins each fire time; the winner
+then checks that no earlier run of the campaign is still alive (fresh heartbeat, or a live
+process on this host) and otherwise stands down. Runs whose process died are marked
+`interrupted` by the next scheduler that looks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import IntegrityError
+
+from store import transaction
+from store.models import Campaign, CampaignRun, utcnow
+
+HEARTBEAT_SECONDS = 10.0
+STALE_AFTER_SECONDS = 60.0
+HOST = socket.gethostname()
+
+
+def _aware(value: dt.datetime | None) -> dt.datetime | None:
+    if value is not None and value.tzinfo is None:  # SQLite returns naive datetimes
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_alive(run: CampaignRun, now: dt.datetime | None = None) -> bool:
+    """A running run is alive while its process lives (same host) and its heartbeat is fresh."""
+    now = now or utcnow()
+    if run.host == HOST and run.pid is not None and not _pid_alive(run.pid):
+        return False
+    beat = _aware(run.heartbeat_at) or _aware(run.started_at)
+    return beat is not None and (now - beat).total_seconds() < STALE_AFTER_SECONDS
+
+
+def claim(
+    engine: Engine, campaign: Campaign, scheduled_for: dt.datetime, trigger: str
+) -> CampaignRun | None:
+    """Insert the run for this fire time; None when another process has it or a previous run
+    of the campaign is still alive (that attempt is recorded as `skipped`)."""
+    now = utcnow()
+    run = CampaignRun(
+        campaign_id=campaign.id, status="running", trigger=trigger, started_at=now,
+        scheduled_for=scheduled_for, heartbeat_at=now, host=HOST, pid=os.getpid(), steps=[],
+    )
+    try:
+        with transaction(engine) as session:
+            session.add(run)
+    except IntegrityError:
+        return None
+    with transaction(engine) as session:
+        others = session.scalars(
+            select(CampaignRun).where(
+                CampaignRun.campaign_id == campaign.id,
+                CampaignRun.status == "running",
+                CampaignRun.id != run.id,
+            )
+        ).all()
+        blocking = [o for o in others if is_alive(o, now)]
+        if blocking:
+            session.execute(
+                update(CampaignRun).where(CampaignRun.id == run.id).values(
+                    status="skipped", finished_at=utcnow(),
+                    error=f"previous run {blocking[0].id} of {campaign.name} is still running",
+                )
+            )
+            return None
+    return run
+
+
+def heartbeat(engine: Engine, run_ids: list[int]) -> None:
+    if not run_ids:
+        return
+    with transaction(engine) as session:
+        session.execute(
+            update(CampaignRun).where(CampaignRun.id.in_(run_ids)).values(heartbeat_at=utcnow())
+        )
+
+
+def record_steps(engine: Engine, run_id: int, steps: list[dict[str, Any]]) -> None:
+    with transaction(engine) as session:
+        session.execute(update(CampaignRun).where(CampaignRun.id == run_id).values(steps=steps))
+
+
+def finish(engine: Engine, run_id: int, status: str, steps: list[dict[str, Any]], error: str | None) -> None:
+    with transaction(engine) as session:
+        session.execute(
+            update(CampaignRun).where(CampaignRun.id == run_id).values(
+                status=status, steps=steps, error=error, finished_at=utcnow(), heartbeat_at=utcnow()
+            )
+        )
+
+
+def recover_interrupted(engine: Engine) -> list[int]:
+    """Mark runs whose process died as interrupted (their running step too). Returns their ids."""
+    now = utcnow()
+    recovered = []
+    with transaction(engine) as session:
+        running = session.scalars(select(CampaignRun).where(CampaignRun.status == "running")).all()
+        for run in running:
+            if is_alive(run, now):
+                continue
+            steps = [dict(s) for s in (run.steps or [])]
+            for step in steps:
+                if step.get("status") == "running":
+                    step["status"] = "interrupted"
+            run.steps = steps
+            run.status = "interrupted"
+            run.finished_at = now
+            run.error = run.error or "the scheduler process stopped during this run"
+            recovered.append(run.id)
+    return recovered

@@ -1,0 +1,170 @@
+"""Campaign steps. Each step runs an `ecomstat` command in a subprocess: a crawl needs a fresh
+process anyway (Twisted's reactor cannot restart), a crash stays contained, and a SIGTERM to the
+scheduler can be forwarded to the step and waited for."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from scheduler.errors import InvalidCampaign
+
+SELECTIONS = ("all", "missing", "stale:DAYS")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    name: str
+    help: str
+
+    def argv(self, options: dict[str, Any]) -> list[str]:
+        return list(_STEP_ARGV[self.name](options))
+
+    @property
+    def external(self) -> bool:
+        """True for the `command` step, which runs the campaign's own program, not ecomstat."""
+        return self.name == "command"
+
+
+def _crawl_sites(options: dict[str, Any]) -> list[str]:
+    selection = str(options.get("select", "all"))
+    argv = ["crawl", "sites"]
+    if selection.startswith("stale:"):
+        argv += ["--stale", selection.split(":", 1)[1]]
+    else:
+        argv.append(f"--{selection}")
+    if options.get("max_pages"):
+        argv += ["--max-pages", str(options["max_pages"])]
+    return argv
+
+
+_STEP_ARGV = {
+    "discover": lambda o: ["register", "discover"],
+    "crawl-sites": _crawl_sites,
+    "match": lambda o: ["register", "match"],
+    "classify": lambda o: ["classify", "sites"],
+    "classify-products": lambda o: ["classify", "products"],
+    "validate": lambda o: ["register", "validate"],
+    "indicators": lambda o: ["indicators", "build"],
+    "command": lambda o: _command(o),
+}
+
+
+def _command(options: dict[str, Any]) -> list[str]:
+    command = options.get("command")
+    if not command:
+        raise InvalidCampaign("the command step needs --command")
+    return shlex.split(str(command))
+
+STEPS: dict[str, StepSpec] = {
+    name: StepSpec(name, help)
+    for name, help in [
+        ("discover", "find candidate websites for enterprises without one"),
+        ("crawl-sites", "crawl the selected enterprise websites"),
+        ("match", "link websites to enterprises"),
+        ("classify", "label crawled sites (web sales, marketplace, social media, ...)"),
+        ("classify-products", "code stored products to COICOP"),
+        ("validate", "compare websites with the register, store findings"),
+        ("indicators", "estimate the e-commerce indicators"),
+        ("command", "run the campaign's --command (e.g. publish exports); gets ECOMSTAT_DATABASE_URL"),
+    ]
+}
+
+
+def parse_steps(text: str) -> list[str]:
+    steps = [part.strip() for part in text.split(",") if part.strip()]
+    if not steps:
+        raise InvalidCampaign("--steps needs at least one step")
+    unknown = [s for s in steps if s not in STEPS]
+    if unknown:
+        raise InvalidCampaign(
+            f"unknown step(s) {', '.join(unknown)}; known steps: {', '.join(STEPS)}"
+        )
+    return steps
+
+
+def parse_selection(text: str) -> str:
+    if text in ("all", "missing"):
+        return text
+    if text.startswith("stale:") and text.split(":", 1)[1].isdigit():
+        return text
+    raise InvalidCampaign(f"--select must be all, missing or stale:DAYS, got {text!r}")
+
+
+@dataclass
+class StepOutcome:
+    status: str  # finished | failed | interrupted
+    returncode: int
+    error: str | None
+    output_tail: str
+
+
+class StepProcess:
+    """Runs one step as `python -m ecomstat --db URL ...`; can be interrupted from another
+    thread (SIGTERM forwarded, then SIGKILL after `grace` seconds)."""
+
+    def __init__(self, db_url: str, step: str, options: dict[str, Any], env: dict[str, str] | None = None) -> None:
+        spec = STEPS[step]
+        if spec.external:
+            self.argv = spec.argv(options)
+        else:
+            self.argv = [sys.executable, "-m", "ecomstat", "--db", db_url, *spec.argv(options)]
+        self.env = {**os.environ, "ECOMSTAT_DATABASE_URL": db_url, **(env or {})}
+        self._process: subprocess.Popen[str] | None = None
+        self._interrupted = threading.Event()
+
+    def run(self, timeout: float | None = None) -> StepOutcome:
+        try:
+            self._process = subprocess.Popen(
+                self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                env=self.env, start_new_session=True,
+            )
+        except OSError as exc:
+            return StepOutcome("failed", -1, f"cannot start {self.argv[0]}: {exc}", "")
+        try:
+            output, _ = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._kill_group(signal.SIGKILL)
+            output, _ = self._process.communicate()
+            return StepOutcome("failed", -9, f"timed out after {timeout} s", _tail(output))
+        code = self._process.returncode
+        if self._interrupted.is_set():
+            return StepOutcome("interrupted", code, "interrupted by scheduler shutdown", _tail(output))
+        if code != 0:
+            return StepOutcome("failed", code, _last_error_line(output) or f"exit code {code}", _tail(output))
+        return StepOutcome("finished", 0, None, _tail(output))
+
+    def interrupt(self, grace: float = 30.0) -> None:
+        self._interrupted.set()
+        if self._process is None or self._process.poll() is not None:
+            return
+        self._kill_group(signal.SIGTERM)
+        try:
+            self._process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            self._kill_group(signal.SIGKILL)
+
+    def _kill_group(self, sig: int) -> None:
+        if self._process is None:
+            return
+        try:
+            os.killpg(self._process.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def _tail(output: str | None, lines: int = 20) -> str:
+    return "\n".join((output or "").splitlines()[-lines:])
+
+
+def _last_error_line(output: str | None) -> str | None:
+    for line in reversed((output or "").splitlines()):
+        if line.strip():
+            return line.strip()[:500]
+    return None
