@@ -37,6 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_RENDER": "auto",  # auto | never | always
     "ECOMSTAT_CHROMIUM_PATH": "/usr/bin/chromium",
     "ECOMSTAT_MAX_SHOP_PAGES": 10,
+    "ECOMSTAT_MAX_SHOP_DEPTH": 4,  # link hops from a shop's start page (pagination, categories)
     "ECOMSTAT_HOST_MAP": "",  # file of `hostname 127.0.0.1:PORT` lines (sample web)
     "ECOMSTAT_RELAX_MAPPED_DELAYS": False,  # no politeness delay for host-mapped loopback hosts
     "ECOMSTAT_MAX_TEXT_CHARS": 20000,  # visible text stored per page
@@ -44,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     # distributed crawling
     "ECOMSTAT_BROKER_URL": "redis://127.0.0.1:6379/0",
     "ECOMSTAT_BATCH_SIZE": 20,
+    "ECOMSTAT_CRAWL_QUEUE": "ecomstat-crawl",
+    "ECOMSTAT_BATCH_VISIBILITY_TIMEOUT": 3600,  # s before a dead worker's batch is redelivered
     # classifiers
     "ECOMSTAT_ECOMMERCE_THRESHOLD": 0.5,
     "ECOMSTAT_PRODUCT_REVIEW_THRESHOLD": 0.5,

@@ -46,8 +46,14 @@ COMMAND_MODULES: list[tuple[str, str | None]] = [
     ("classify", "classify"),
     ("model", "model"),
     ("indicators", "indicators"),
+    ("sampleweb", "sample-web"),
+    ("crawl", "crawl"),
+    ("worker", None),
+    ("audit", "audit"),
+    ("report", None),
     ("schedule", "schedule"),
     ("scheduler_service", "scheduler"),
+    ("demo", None),
 ]
 
 

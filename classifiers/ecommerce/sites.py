@@ -1,0 +1,205 @@
+"""Label what is in the store: every website with crawled pages gets its page-level web-sales
+predictions aggregated to the site, plus the website characteristics, written as
+`classification` rows of one model version (re-running replaces them: idempotent).
+
+Site aggregation: a site has web sales when any of its pages lets a customer order, so the site
+probability is the maximum page probability (the evidence names the pages that drove it).
+Raw HTML comes from the crawl's WARC file; a page without a readable WARC record falls back to
+the text, links and structured data stored in its row (the evidence says which source was used).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, delete, insert, select
+
+from classifiers.characteristics import site_characteristics
+from classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
+from classifiers.ecommerce.registry import register
+from classifiers.html import PageDoc, from_stored, parse_html
+
+logger = logging.getLogger(__name__)
+SITE_BATCH = 50  # sites per write transaction
+PAGE_EVIDENCE = 5  # evidence items kept per page label
+BOOKING_EVIDENCE = ("booking form fields", "booking engine")
+REVIEW_MARGIN = 0.1  # probabilities this close to the threshold are flagged needs_review
+
+
+@dataclass
+class SiteResult:
+    website_id: int
+    url: str
+    pages: int
+    web_sales: str
+    probability: float
+    labels: dict[str, str] = field(default_factory=dict)
+
+    def row(self) -> dict[str, Any]:
+        return {"website_id": self.website_id, "url": self.url, "pages": self.pages,
+                "web_sales": self.web_sales, "probability": round(self.probability, 4),
+                **self.labels}
+
+
+@dataclass
+class SitesSummary:
+    model: str
+    version: str
+    model_id: int
+    sites: int = 0
+    pages: int = 0
+    pages_from_warc: int = 0
+    web_sales: int = 0
+    seconds: float = 0.0
+    results: list[SiteResult] = field(default_factory=list)
+
+
+def _page_doc(page: Any) -> tuple[PageDoc, str]:
+    """The page's PageDoc and its source ('warc' or 'stored')."""
+    url = page.final_url or page.url
+    if page.warc_file and page.warc_offset is not None:
+        try:
+            from spiders.warc import read_html
+
+            return parse_html(read_html(page.warc_file, page.warc_offset), url,
+                              page.content_type), "warc"
+        except Exception as exc:  # missing/corrupt WARC: the stored row still classifies
+            logger.warning("page %s: WARC record unreadable (%s); using stored text", page.id, exc)
+    doc = from_stored(url, title=page.title, text=page.text, links=page.links,
+                      structured_data=page.structured_data, language=page.language)
+    return doc, "stored"
+
+
+def _websites(engine: Engine, website_ids: Sequence[int] | None) -> list[tuple[int, str]]:
+    from store.models import Page, Website
+
+    query = (select(Website.id, Website.url).where(
+        Website.id.in_(select(Page.website_id).where(Page.outcome == "ok")))
+        .order_by(Website.id))
+    if website_ids:
+        query = query.where(Website.id.in_(list(website_ids)))
+    with engine.connect() as conn:
+        return [(int(r.id), str(r.url)) for r in conn.execute(query)]
+
+
+def _pages(engine: Engine, website_id: int) -> list[Any]:
+    from store.models import Page
+
+    with engine.connect() as conn:
+        return list(conn.execute(
+            select(Page).where(Page.website_id == website_id, Page.outcome == "ok")
+            .order_by(Page.depth, Page.id)))
+
+
+def classify_site(model: EcommerceModel, pages: Sequence[Any],
+                  page_doc: Callable[[Any], tuple[PageDoc, str]] = _page_doc) -> tuple[
+        list[tuple[Any, Prediction, str]], dict[str, Any]]:
+    """Predictions per page and the site's labels (task -> (label, probability, evidence)).
+    `page_doc` turns a page row into (PageDoc, source); the default reads WARC or the row."""
+    docs, predictions = [], []
+    for page in pages:
+        doc, source = page_doc(page)
+        docs.append(doc)
+        predictions.append((page, model.predict(prepare(doc)), source))
+    # Shop pages (decision yes) first, then by probability.
+    ranked = sorted(predictions, key=lambda item: (-item[1].ecommerce, -item[1].probability))
+    has_sales = bool(ranked) and ranked[0][1].ecommerce
+    best = ranked[0][1].probability if ranked else 0.0
+    evidence = [{"page": page.final_url or page.url, "probability": round(p.probability, 4),
+                 "ecommerce": p.ecommerce, "source": source, "signals": p.evidence[:5]}
+                for page, p, source in ranked[:3]]
+    stored_languages = [page.language for page in pages]
+    characteristics = site_characteristics(docs, stored_languages)
+    # Web sales include orders for services: a booking form or booking engine on a crawled
+    # page (not a mere "book now" link) makes the site a web seller even when no single page
+    # looks like a shop to the page model.
+    bookings = [e for e in characteristics["online_booking"].evidence
+                if e["evidence"].startswith(BOOKING_EVIDENCE)]
+    if not has_sales and bookings:
+        has_sales = True
+        evidence.insert(0, {"page": bookings[0]["page"], "signal": "online_booking",
+                            "evidence": bookings[0]["evidence"]})
+    labels: dict[str, Any] = {"web_sales": ("yes" if has_sales else "no", best, evidence)}
+    for task, characteristic in characteristics.items():
+        labels[task] = (characteristic.label, None, characteristic.evidence)
+    return predictions, labels
+
+
+def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def classify_sites(engine: Engine, model: EcommerceModel, *,
+                   website_ids: Sequence[int] | None = None,
+                   progress: Callable[[int, int], None] | None = None) -> SitesSummary:
+    """Classify every website with crawled pages (or the given ids) and store the labels."""
+    from store import transaction
+    from store.models import Classification
+
+    started = time.perf_counter()
+    model_id = register(engine, model)
+    summary = SitesSummary(model.name, model.version, model_id)
+    websites = _websites(engine, website_ids)
+    done = 0
+    for batch in _batches(websites, SITE_BATCH):
+        rows: list[dict[str, Any]] = []
+        site_ids: list[str] = []
+        page_ids: list[str] = []
+        for website_id, url in batch:
+            pages = _pages(engine, website_id)
+            predictions, labels = classify_site(model, pages)
+            site_ids.append(str(website_id))
+            for page, prediction, source in predictions:
+                page_ids.append(str(page.id))
+                summary.pages_from_warc += source == "warc"
+                rows.append(_row("page", page.id, "web_sales",
+                                 "yes" if prediction.ecommerce else "no", prediction.probability,
+                                 prediction.evidence[:PAGE_EVIDENCE], model_id, model.version,
+                                 _review(prediction.ecommerce, prediction.probability, model)))
+            for task, (label, probability, evidence) in labels.items():
+                review = task == "web_sales" and _review(label == "yes", probability, model)
+                rows.append(_row("website", website_id, task, label, probability, evidence,
+                                 model_id, model.version, review))
+            result = SiteResult(website_id, url, len(pages), labels["web_sales"][0],
+                                labels["web_sales"][1],
+                                {t: v[0] for t, v in labels.items() if t != "web_sales"})
+            summary.results.append(result)
+            summary.sites += 1
+            summary.pages += len(pages)
+            summary.web_sales += result.web_sales == "yes"
+            done += 1
+            if progress:
+                progress(done, len(websites))
+        # Replace this model's earlier labels of these targets, all in one transaction.
+        with transaction(engine) as session:
+            for target_type, ids in (("website", site_ids), ("page", page_ids)):
+                for chunk in _batches(ids, 500):
+                    session.execute(delete(Classification).where(
+                        Classification.model_id == model_id,
+                        Classification.target_type == target_type,
+                        Classification.target_id.in_(list(chunk))))
+            if rows:
+                session.execute(insert(Classification), rows)
+    summary.seconds = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _review(decision: bool, probability: float | None, model: EcommerceModel) -> bool:
+    """Flag for manual review: close to the threshold, or a probability over the threshold
+    that no evidence supports (an unseen language, an empty page)."""
+    if probability is None:
+        return False
+    return abs(probability - model.threshold) < REVIEW_MARGIN or (
+        probability >= model.threshold) != decision
+
+
+def _row(target_type: str, target_id: int, task: str, label: str, probability: float | None,
+         evidence: list[Any], model_id: int, version: str, review: bool) -> dict[str, Any]:
+    return {"target_type": target_type, "target_id": str(target_id), "task": task,
+            "label": label[:100], "probability": probability, "evidence": evidence,
+            "model_id": model_id, "model_version": version, "needs_review": review}

@@ -1,0 +1,160 @@
+"""Where product models live and how `--model NAME` finds them.
+
+- The default model ships inside the package: `classifiers/models/products-default.json.gz`.
+- A model an office trains goes to `ECOMSTAT_DATA_DIR/models/products-NAME.json` and gets a row
+  in the store's `model` table (kind `products`), which is the registry `--model NAME` reads first.
+- `--model` also accepts the path of a model file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, select
+
+from classifiers.errors import ModelFileError, ModelNotFound
+from classifiers.portable import load_model, save_model
+from classifiers.products.model import ProductClassifier, as_dict, from_dict
+from ecomstat.errors import BadInput
+
+KIND = "products"
+DEFAULT_NAME = "default"
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass
+class LoadedModel:
+    """A fitted classifier plus what the store records about it."""
+
+    name: str
+    version: str
+    classifier: ProductClassifier
+    path: Path
+    document: dict[str, Any]
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return dict(self.document.get("metrics") or {})
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name or ""):
+        raise BadInput(
+            f"model name {name!r} is not valid: use letters, digits, '.', '_' or '-' "
+            "(at most 64 characters, starting with a letter or digit)"
+        )
+    return name
+
+
+def shipped_path(name: str = DEFAULT_NAME) -> Path:
+    """A model shipped in the package: gzipped JSON (the default is ~6 MB as plain JSON)."""
+    folder = Path(str(resources.files("classifiers") / "models"))
+    plain = folder / f"{KIND}-{name}.json"
+    return plain if plain.is_file() else folder / f"{KIND}-{name}.json.gz"
+
+
+def user_path(data_dir: Path, name: str) -> Path:
+    return Path(data_dir) / "models" / f"{KIND}-{name}.json"
+
+
+def model_document(
+    classifier: ProductClassifier, *, name: str, version: str, training_data_sha256: str,
+    metrics: dict[str, Any], extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": KIND,
+        "name": name,
+        "version": version,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "classification": "COICOP 2018",
+        "training_data_sha256": training_data_sha256,
+        "metrics": metrics,
+        **(extra or {}),
+        "model": as_dict(classifier),
+    }
+
+
+def write_model(document: dict[str, Any], path: Path) -> Path:
+    return save_model(document, path)
+
+
+def read_model(path: Path) -> LoadedModel:
+    document = load_model(path)
+    if document.get("kind") != KIND:
+        raise ModelFileError(f"{path} is a {document.get('kind')!r} model, not a products model")
+    try:
+        classifier = from_dict(document["model"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"malformed products model in {path}: {exc}") from None
+    return LoadedModel(
+        name=str(document.get("name", path.stem)),
+        version=str(document.get("version", "")),
+        classifier=classifier,
+        path=path,
+        document=document,
+    )
+
+
+def _store_path(engine: Engine | None, name: str) -> Path | None:
+    if engine is None:
+        return None
+    from store.models import Model
+
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Model.path)
+            .where(Model.kind == KIND, Model.name == name)
+            .order_by(Model.created_at.desc(), Model.id.desc())
+            .limit(1)
+        ).first()
+    return Path(row.path) if row and row.path else None
+
+
+def resolve(name: str | None, *, data_dir: Path, engine: Engine | None = None) -> Path:
+    """The model file for `name`: a file path, then the store's registry, then the data dir,
+    then the models shipped with the package."""
+    name = name or DEFAULT_NAME
+    as_path = Path(name).expanduser()
+    if as_path.suffix in {".json", ".gz"} or "/" in name:
+        if not as_path.is_file():
+            raise ModelNotFound(f"model file {as_path} does not exist")
+        return as_path
+    check_name(name)
+    for candidate in (_store_path(engine, name), user_path(data_dir, name), shipped_path(name)):
+        if candidate is not None and candidate.is_file():
+            return candidate
+    raise ModelNotFound(
+        f"no products model named {name!r} (looked in the store, {user_path(data_dir, name)} "
+        "and the models shipped with ecomstat); train one with `ecomstat model train products`"
+    )
+
+
+def load(name: str | None, *, data_dir: Path, engine: Engine | None = None) -> LoadedModel:
+    return read_model(resolve(name, data_dir=data_dir, engine=engine))
+
+
+def register(engine: Engine, loaded: LoadedModel) -> int:
+    """Upsert the model's row in the store (natural key: name, version); returns its id."""
+    from store import transaction
+    from store.models import Model
+
+    doc = loaded.document
+    with transaction(engine) as session:
+        row = session.execute(
+            select(Model).where(Model.name == loaded.name, Model.version == loaded.version)
+        ).scalar_one_or_none()
+        if row is None:
+            row = Model(name=loaded.name, version=loaded.version, kind=KIND)
+            session.add(row)
+        row.kind = KIND
+        row.training_data_sha256 = doc.get("training_data_sha256")
+        row.metrics = doc.get("metrics")
+        row.params = doc.get("model", {}).get("params")
+        row.path = str(loaded.path.resolve())
+        session.flush()
+        return int(row.id)

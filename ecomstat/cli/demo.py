@@ -1,0 +1,79 @@
+"""`ecomstat demo`: the whole pipeline on a generated sample web, scored against its truth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ecomstat.cli.common import OutputFormat, err_console
+
+app = typer.Typer()
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the demo's database, files and report.")] = Path("ecomstat-demo"),
+    n: Annotated[int, typer.Option(help="Enterprises in the sample web.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the sample web.")] = 0,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="table, or json for the scores.")] = OutputFormat.table,
+) -> None:
+    """Run the whole job on a generated sample web (no internet) and print its accuracy."""
+    from ecomstat.demo import StepResult, run_demo
+
+    if n < 20:
+        from ecomstat.errors import BadInput
+
+        raise BadInput("--n must be at least 20")
+
+    def on_step(title: str, outcome: StepResult | None) -> None:
+        if outcome is None:
+            err_console.print(f"[bold]→ {title}[/] …", highlight=False)
+        else:
+            mark = "[green]ok[/]" if outcome.ok else "[red]FAILED[/]"
+            err_console.print(f"  {mark} {title} ({outcome.seconds:.1f} s)", highlight=False)
+            if not outcome.ok:
+                err_console.print("    " + "\n    ".join(outcome.output.strip().splitlines()[-5:]), highlight=False)
+
+    err_console.print(
+        f"ecomstat demo: {n} enterprises (seed {seed}) in {out}/ — the sample web is served on "
+        "loopback under .test; politeness delays are relaxed for it (and only for it)."
+    )
+    result = run_demo(out, n=n, seed=seed, on_step=on_step)
+    (result.folder / "scores.json").write_text(json.dumps(result.scores, indent=2, default=str), encoding="utf-8")
+    failed = [s.title for s in result.steps if not s.ok]
+    if fmt is OutputFormat.json:
+        typer.echo(json.dumps({"folder": str(result.folder), "database": result.db_url,
+                               "report": str(result.report) if result.report else None,
+                               "failed_steps": failed, "scores": result.scores}, default=str))
+    else:
+        _print_summary(result)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+    console = Console()
+    scores = result.scores
+    table = Table("measure vs ground truth", "precision", "recall", "F1", "accuracy", title="Pipeline accuracy")
+    labels = {"url_finding": "URL finding", "web_sales": "web sales (enterprise)",
+              "marketplace": "marketplace", "social_media": "social media"}
+    for key, label in labels.items():
+        s = scores.get(key, {})
+        table.add_row(label, str(s.get("precision", "")), str(s.get("recall", "")), str(s.get("f1", "")),
+                      str(s.get("accuracy", "")))
+    console.print(table)
+    if "web_sales_indicator" in scores:
+        ind = scores["web_sales_indicator"]
+        console.print(f"E-commerce (web sales) share, {ind['method']}: {ind['estimate']:.1f}% "
+                      f"(95% CI {ind['ci_low']:.1f}–{ind['ci_high']:.1f})")
+    console.print(f"database: {result.db_url}")
+    console.print(f"log:      {result.folder / 'demo.log'}")
+    if result.report:
+        console.print(f"report:   {result.report}")
+    console.print(f"worklist: {result.folder / 'register-worklist.html'}")
+    console.print(f"query it: ecomstat --db {result.db_url} query \"SELECT * FROM v_indicator\"")

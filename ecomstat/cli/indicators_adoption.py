@@ -1,0 +1,90 @@
+"""`ecomstat indicators build|show`: e-commerce adoption indicators and the results database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ecomstat.cli.common import OutputFormat, emit_rows, err_console, state
+from ecomstat.cli.indicators import app
+from indicators.adoption import BuildOptions, build_adoption
+from indicators.estimators import Method
+from indicators.results import IndicatorRecord, read_values
+from indicators.units import Scope
+
+_COLUMNS = ["indicator", "period", "breakdown_key", "method", "estimate", "se", "ci_low",
+            "ci_high", "cv", "n", "flags"]
+
+
+def _rounded(value: float | None, digits: int = 2) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _row(record: IndicatorRecord, fmt: OutputFormat) -> list:
+    if fmt is OutputFormat.table:
+        return [record.indicator, record.period, record.breakdown_key, record.method,
+                _rounded(record.estimate), _rounded(record.se), _rounded(record.ci_low),
+                _rounded(record.ci_high), _rounded(record.cv, 3), record.n, ",".join(record.flags)]
+    return [record.indicator, record.period, record.breakdown_key, record.method, record.estimate,
+            record.se, record.ci_low, record.ci_high, record.cv, record.n, record.flags]
+
+
+@app.command("build")
+def build(
+    ctx: typer.Context,
+    method: Annotated[Method, typer.Option(help="naive | corrected (Rogan-Gladen) | calibrated.")] = Method.naive,
+    period: Annotated[Optional[str], typer.Option(help="Reference period (default: this year).")] = None,
+    audit: Annotated[Optional[str], typer.Option("--audit", help="Audit set (default: latest imported).")] = None,
+    replicates: Annotated[Optional[int], typer.Option(help="Bootstrap replicates [ECOMSTAT_BOOTSTRAP_REPLICATES].")] = None,
+    random_state: Annotated[Optional[int], typer.Option("--random-state", help="Seed [ECOMSTAT_RANDOM_STATE].")] = None,
+    totals: Annotated[Optional[Path], typer.Option(help="Register totals CSV size_class,nace_section,enterprises (calibrated).")] = None,
+    min_employees: Annotated[int, typer.Option("--min-employees", help="Scope: persons employed at least.")] = 10,
+    nace_scope: Annotated[str, typer.Option("--nace-scope", help="eurostat (C-N excl. K and 75, plus 95.1) | all.")] = "eurostat",
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Estimate the e-commerce adoption indicators (all breakdowns) and store them."""
+    st = state(ctx)
+    settings = st.settings
+    options = BuildOptions(
+        method=method,
+        audit_set=audit,
+        replicates=replicates if replicates is not None else settings.getint("ECOMSTAT_BOOTSTRAP_REPLICATES"),
+        random_state=random_state if random_state is not None else settings.getint("ECOMSTAT_RANDOM_STATE"),
+        scope=Scope(min_employees=min_employees, nace=nace_scope),
+        totals=totals,
+        min_n=settings.getint("ECOMSTAT_MIN_CELL_N"),
+        max_cv=settings.getfloat("ECOMSTAT_MAX_CELL_CV"),
+    )
+    if period:
+        options.period = period
+    with err_console.status("estimating indicators"):
+        result = build_adoption(st.engine(), options)
+    totals_only = [r for r in result.records if not r.breakdown]
+    emit_rows(_COLUMNS, (_row(r, fmt) for r in totals_only), fmt)
+    err_console.print(
+        f"wrote {len(result.records)} indicator values for {result.units} enterprises in scope "
+        f"(method {options.method.value}, period {options.period}); see `ecomstat indicators show`",
+        highlight=False,
+    )
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    indicator: Annotated[Optional[str], typer.Option("--indicator", help="Indicator code, e.g. ECOM_WEB_SALES.")] = None,
+    period: Annotated[Optional[str], typer.Option(help="Only this period.")] = None,
+    method: Annotated[Optional[str], typer.Option(help="Only this method.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Show stored indicator values (JSON lines include breakdown and provenance)."""
+    records = read_values(state(ctx).engine(), indicator=indicator, period=period, method=method)
+    if not records:
+        err_console.print("no indicator values match (build them with `ecomstat indicators build`)",
+                          highlight=False)
+    if fmt is OutputFormat.json:
+        emit_rows(_COLUMNS + ["breakdown", "provenance"],
+                  (_row(r, fmt) + [r.breakdown, r.provenance] for r in records), fmt)
+        return
+    emit_rows(_COLUMNS, (_row(r, fmt) for r in records), fmt)

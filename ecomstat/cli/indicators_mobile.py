@@ -1,0 +1,208 @@
+"""`ecomstat indicators coverage|internet-use`: the mobile-data indicators SDG 9.c.1 and 17.8.1."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ecomstat.cli.common import OutputFormat, emit_rows, err_console, state
+from ecomstat.cli.indicators import app
+
+# The libraries (numpy/scipy) are imported inside the commands: `ecomstat` starts faster.
+
+_COVERAGE_COLUMNS = [
+    "area",
+    "level",
+    "covered_pct",
+    "covered_population",
+    "population",
+    "grid_cells",
+]
+_USE_COLUMNS = [
+    "area",
+    "internet_use_pct",
+    "users",
+    "population",
+    "active_sims",
+    "data_sims",
+    "market_share",
+    "sims_per_person",
+    "flags",
+]
+
+
+class CoverageMethod(str, enum.Enum):
+    centroid = "centroid"
+    area = "area"
+
+
+def _period(period: Optional[str]) -> str:
+    return period or str(dt.datetime.now(dt.timezone.utc).year)
+
+
+def _store(ctx: typer.Context, records: list, what: str) -> None:
+    from indicators.results import write_values
+
+    _ = [record.breakdown_key for record in records]  # bad keys fail before the store opens
+    written = write_values(state(ctx).engine(), records)
+    err_console.print(
+        f"stored {written} {what} values; see `ecomstat indicators show`", highlight=False
+    )
+
+
+@app.command("coverage")
+def coverage(
+    ctx: typer.Context,
+    cells: Annotated[
+        Path, typer.Option("--cells", help="Cell sites: OpenCelliD CSV or lon,lat,range[,radio].")
+    ],
+    population: Annotated[
+        Path, typer.Option("--population", help="Population grid CSV: lon,lat,<population>.")
+    ],
+    areas: Annotated[
+        Optional[Path], typer.Option("--areas", help="GeoJSON polygons for the breakdown.")
+    ] = None,
+    area_property: Annotated[
+        str, typer.Option("--area-property", help="GeoJSON property naming an area.")
+    ] = "name",
+    technology: Annotated[
+        Optional[str],
+        typer.Option("--technology", help="Level (2G-5G) of cells without a radio value."),
+    ] = None,
+    method: Annotated[
+        CoverageMethod,
+        typer.Option("--method", help="centroid | area (sampled share of each square)."),
+    ] = CoverageMethod.centroid,
+    population_column: Annotated[
+        Optional[str],
+        typer.Option("--population-column", help="[ECOMSTAT_COVERAGE_POPULATION_COLUMN]"),
+    ] = None,
+    default_range: Annotated[
+        Optional[float],
+        typer.Option(
+            "--default-range",
+            help="Metres for cells with 0/empty range [ECOMSTAT_COVERAGE_DEFAULT_RANGE_M].",
+        ),
+    ] = None,
+    max_range: Annotated[
+        Optional[float],
+        typer.Option(
+            "--max-range",
+            help="Cap on cell ranges in metres, 0 = none [ECOMSTAT_COVERAGE_MAX_RANGE_M].",
+        ),
+    ] = None,
+    urban_rural: Annotated[
+        bool,
+        typer.Option("--urban-rural", help="Also split the total by DEGURBA urban/rural class."),
+    ] = False,
+    store: Annotated[
+        bool, typer.Option("--store", help="Write indicator_value rows (SDG_9_c_1).")
+    ] = False,
+    period: Annotated[
+        Optional[str],
+        typer.Option("--period", help="Reference period for --store (default: this year)."),
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """SDG 9.c.1: share of the population covered by at least 2G/3G/4G/5G, total and per area."""
+    from indicators.coverage import coverage_records, run_coverage
+
+    settings = state(ctx).settings
+    with err_console.status("computing mobile coverage"):
+        result = run_coverage(
+            cells,
+            population,
+            areas,
+            technology=technology,
+            method=method.value,
+            population_column=population_column
+            or str(settings["ECOMSTAT_COVERAGE_POPULATION_COLUMN"]),
+            area_property=area_property,
+            default_range_m=default_range
+            if default_range is not None
+            else settings.getfloat("ECOMSTAT_COVERAGE_DEFAULT_RANGE_M"),
+            max_range_m=max_range
+            if max_range is not None
+            else settings.getfloat("ECOMSTAT_COVERAGE_MAX_RANGE_M"),
+            cdma_level=str(settings["ECOMSTAT_COVERAGE_CDMA_LEVEL"]),
+            cell_size_m=settings.getfloat("ECOMSTAT_COVERAGE_GRID_CELL_M"),
+            samples=settings.getint("ECOMSTAT_COVERAGE_AREA_SAMPLES"),
+            urban_rural=urban_rural,
+        )
+    records = coverage_records(result, _period(period)) if store else []
+    if store:  # before printing: a store failure must not look like a finished run
+        _store(ctx, records, "SDG 9.c.1")
+    rows = [row.as_dict() for row in result.rows]
+    columns = _COVERAGE_COLUMNS[:1] + ["degurba"] * urban_rural + _COVERAGE_COLUMNS[1:]
+    emit_rows(columns, ([row.get(c) for c in columns] for row in rows), fmt)
+    missing = result.provenance["cells_without_range"]
+    if missing:
+        used = result.provenance["default_range_m"]
+        note = f"note: {missing} cells had no range and used {used:g} m"
+        err_console.print(note, highlight=False)
+
+
+@app.command("internet-use")
+def internet_use(
+    ctx: typer.Context,
+    usage: Annotated[
+        Path,
+        typer.Option("--usage", help="SIM counts per home area: area,active_sims,data_sims[,...]."),
+    ],
+    population: Annotated[
+        Path, typer.Option("--population", help="In-scope population: area,population.")
+    ],
+    min_count: Annotated[
+        Optional[int],
+        typer.Option(
+            "--min-count", help="Suppress SIM counts below N [ECOMSTAT_INTERNET_USE_MIN_COUNT]."
+        ),
+    ] = None,
+    market_share: Annotated[
+        Optional[float],
+        typer.Option(
+            "--market-share", help="Operator's share of active SIMs (0-1) where the file has none."
+        ),
+    ] = None,
+    sims_per_person: Annotated[
+        float,
+        typer.Option("--sims-per-person", help="Active SIMs per user where the file has none."),
+    ] = 1.0,
+    three_g_plus_only: Annotated[
+        bool,
+        typer.Option("--3g-plus-only", help="Count only SIMs with data sessions on 3G or better."),
+    ] = False,
+    store: Annotated[
+        bool, typer.Option("--store", help="Write indicator_value rows (SDG_17_8_1).")
+    ] = False,
+    period: Annotated[
+        Optional[str],
+        typer.Option("--period", help="Reference period for --store (default: this year)."),
+    ] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """SDG 17.8.1: share of individuals using the Internet per home area, from SIM counts."""
+    from indicators.internet_use import internet_use_records, run_internet_use
+
+    settings = state(ctx).settings
+    result = run_internet_use(
+        usage,
+        population,
+        min_count=min_count
+        if min_count is not None
+        else settings.getint("ECOMSTAT_INTERNET_USE_MIN_COUNT"),
+        market_share=market_share,
+        sims_per_person=sims_per_person,
+        three_g_plus_only=three_g_plus_only,
+    )
+    if store:
+        _store(ctx, internet_use_records(result, _period(period)), "SDG 17.8.1")
+    rows = [row.as_dict() for row in result.rows]
+    if fmt is not OutputFormat.json:
+        for row in rows:
+            row["flags"] = ",".join(row["flags"])
+    emit_rows(_USE_COLUMNS, ([row[c] for c in _USE_COLUMNS] for row in rows), fmt)

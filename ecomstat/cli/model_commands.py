@@ -1,0 +1,99 @@
+"""`ecomstat model list|show|evaluate` and `ecomstat model train ecommerce`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ecomstat.cli.classify_pages import one_line_errors
+from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, progress, state
+from ecomstat.cli.model import app, train_app
+
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
+LabelsOption = Annotated[Path, typer.Option(
+    "--labels", help="CSV with columns file,ecommerce (1/0) and optional url,site.")]
+PagesDirOption = Annotated[Optional[Path], typer.Option(
+    "--pages-dir", help="Folder the `file` column is relative to (default: the CSV's folder).")]
+
+
+def _data_dir(ctx: typer.Context) -> Path:
+    return state(ctx).settings.getpath("ECOMSTAT_DATA_DIR")
+
+
+@app.command("list")
+def list_models(
+    ctx: typer.Context,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Models shipped with ecomstat, in the data dir, and recorded in the store."""
+    from classifiers.catalog import list_models as run
+
+    with one_line_errors():
+        rows = run(_data_dir(ctx), state(ctx).engine())
+    columns = ("kind", "name", "version", "source", "metrics", "path")
+    emit_rows(columns, ([r[c] for c in columns] for r in rows), fmt)
+
+
+@app.command("show")
+def show_model(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Model name (e.g. default) or model file.")],
+    kind: Annotated[Optional[str], typer.Option("--kind", help="ecommerce or products.")] = None,
+) -> None:
+    """The model card: version, training-data hash, metrics, parameters (JSON)."""
+    from classifiers.catalog import show_model as run
+
+    with one_line_errors():
+        card = run(name, _data_dir(ctx), kind)
+    typer.echo(json.dumps(card, indent=2, ensure_ascii=False))
+
+
+@app.command("evaluate")
+def evaluate_model(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="E-commerce model name or file.")],
+    labels: LabelsOption,
+    pages_dir: PagesDirOption = None,
+    threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.0, max=1.0)] = None,
+) -> None:
+    """Score an e-commerce model on labelled pages (no refitting): precision, recall, F1,
+    ROC AUC, Brier; one JSON object."""
+    from classifiers.ecommerce import load_model
+    from classifiers.ecommerce.evaluate import evaluate_on
+
+    settings = state(ctx).settings
+    limit = (threshold if threshold is not None
+             else settings.getfloat("ECOMSTAT_ECOMMERCE_THRESHOLD"))
+    with one_line_errors():
+        model = load_model(name, data_dir=_data_dir(ctx), threshold=limit)
+        scores = evaluate_on(model, labels, pages_dir)
+    emit_json_line(scores)
+
+
+@train_app.command("ecommerce")
+def train_ecommerce(
+    ctx: typer.Context,
+    labels: LabelsOption,
+    name: Annotated[str, typer.Option("--name", help="Model name.")],
+    pages_dir: PagesDirOption = None,
+    evaluate: Annotated[bool, typer.Option(
+        "--evaluate/--no-evaluate", help="Cross-validate by site before fitting.")] = True,
+) -> None:
+    """Train an e-commerce model on your own labelled pages; writes
+    ECOMSTAT_DATA_DIR/models/ecommerce-NAME.json and records it in the store."""
+    from classifiers.ecommerce.registry import check_name, load_model, register, user_path
+    from classifiers.ecommerce.training import train_model
+
+    with one_line_errors():
+        check_name(name)
+        out = user_path(_data_dir(ctx), name)
+        with progress() as bar:
+            task = bar.add_task("reading pages", total=None, rate="")
+            document = train_model(labels, pages_dir, name, out, evaluate=evaluate,
+                                   progress=lambda d, t: bar.update(task, completed=d, total=t))
+        model_id = register(state(ctx).engine(), load_model(str(out)))
+    emit_json_line({"name": name, "version": document["version"], "model_id": model_id,
+                    "path": str(out), "metrics": document["metrics"]})

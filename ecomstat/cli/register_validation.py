@@ -1,0 +1,102 @@
+"""`ecomstat register candidates | discover | match | validate | report`: URL discovery,
+website <-> enterprise matching and the register-staff worklist."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, err_console, state
+from ecomstat.cli.register import app
+
+
+def _summary(obj: object, fmt: OutputFormat) -> None:
+    data = asdict(obj)  # type: ignore[call-overload]
+    emit_rows(["key", "value"], [(k, v) for k, v in data.items()], fmt) if fmt is not OutputFormat.json \
+        else emit_json_line(data)
+
+
+@app.command("candidates")
+def candidates(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="CSV with columns id,name,country (+ optional email,city).")],
+) -> None:
+    """Print candidate website URLs per enterprise (JSON lines, best first, no network)."""
+    from register.candidates import candidates_for_file
+
+    for row in candidates_for_file(file, state(ctx).settings):
+        emit_json_line(row)
+
+
+@app.command("discover")
+def discover(
+    ctx: typer.Context,
+    redo: Annotated[bool, typer.Option("--redo", help="Also enterprises that already have a website.")] = False,
+    ids: Annotated[Optional[list[str]], typer.Option("--id", help="Only these enterprise ids.")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Find websites of enterprises without one: candidates, probed through the crawler."""
+    from register.discover import discover as run
+
+    st = state(ctx)
+    err_console.print("probing candidate domains through the url_probe spider ...")
+    _summary(run(st.engine(), st.settings, redo=redo, enterprise_ids=ids), fmt)
+
+
+@app.command("match")
+def match(
+    ctx: typer.Context,
+    threshold: Annotated[Optional[float], typer.Option(help="Minimum match probability (default ECOMSTAT_MATCH_THRESHOLD).")] = None,
+    model: Annotated[Optional[Path], typer.Option(help="Match model JSON (default: the shipped one).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Link crawled websites to enterprises (calibrated match probability, best site each)."""
+    from register.match_store import match_store
+    from register.scorer import MatchScorer
+
+    st = state(ctx)
+    settings = st.settings if threshold is None else st.settings.copy_with(ECOMSTAT_MATCH_THRESHOLD=threshold)
+    scorer = MatchScorer.load(model) if model else None
+    _summary(match_store(st.engine(), settings, scorer), fmt)
+
+
+@app.command("validate")
+def validate(
+    ctx: typer.Context,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Store validation findings: website status and register fields the web contradicts."""
+    from register.validation import validate as run
+
+    _summary(run(state(ctx).engine()), fmt)
+
+
+@app.command("report")
+def report(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.html")],
+    verdict: Annotated[Optional[list[str]], typer.Option("--verdict", help="Only these verdicts (repeatable).")] = None,
+) -> None:
+    """Export the register-staff worklist (most certain first)."""
+    from register.report import write_report
+
+    n = write_report(state(ctx).engine(), out, verdict)
+    typer.echo(f"wrote {n} findings to {out}")
+
+
+@app.command("evaluate")
+def evaluate(
+    ctx: typer.Context,
+    truth: Annotated[Path, typer.Option("--truth", help="Ground truth CSV (the sample web's truth.csv).")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """URL-finding precision, recall and F1 of the linked websites against a ground truth."""
+    from register.evaluate import url_finding_scores
+
+    scores = url_finding_scores(state(ctx).engine(), truth)
+    rows = [(group, s["precision"], s["recall"], s["f1"], s["tp"], s["fp"], s["fn"])
+            for group, s in scores.items() if group != "errors"]
+    emit_rows(["enterprises", "precision", "recall", "f1", "tp", "fp", "fn"], rows, fmt)

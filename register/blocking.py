@@ -1,0 +1,95 @@
+"""Blocking: which (enterprise, site) pairs are worth scoring, without comparing all pairs.
+
+Both sides emit keys; a pair is a candidate when it shares a key: an identifier (VAT/company
+id), a phone number, an e-mail domain, the site having been found for or linked to the
+enterprise, or a distinctive name token (one that few sites carry: `bakery` is not a key in a
+register full of bakeries). Per enterprise the pairs sharing most keys are kept.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+
+from ecomstat.urls import TEST_TLD
+from register.extract import SiteFacts, id_keys
+from register.features import RegisterRecord, prepared
+from register.legal_forms import tokens
+
+_STOP = {"the", "and", "und", "der", "die", "das", "les", "des", "del", "della", "von", "van",
+         "www", "com", "shop", "home", "welcome", "willkommen", "impressum", "imprint", "contact",
+         "kontakt", "gmbh", "ltd", "online", "store", "official"}
+
+
+def _name_keys(texts: Iterable[str]) -> set[str]:
+    return {f"nm:{t}" for text in texts for t in tokens(text) if len(t) >= 3 and t not in _STOP
+            and not t.isdigit()}
+
+
+def _strip_test(domain: str) -> str:
+    return domain[: -len(TEST_TLD) - 1] if domain.endswith("." + TEST_TLD) else domain
+
+
+def record_keys(rec: RegisterRecord, webmail: frozenset[str] | set[str] = frozenset()) -> set[str]:
+    keys = {f"id:{k}" for v in (rec.vat_id, rec.company_id) if v for k in id_keys(v)}
+    if rec.phone_e164:
+        keys.add(f"ph:{rec.phone_e164}")
+    if rec.email_domain and rec.email_domain not in webmail:
+        keys.add(f"em:{_strip_test(rec.email_domain)}")
+    keys.add(f"at:{rec.id}")
+    keys |= _name_keys(rec.name_cores)
+    keys |= {"dl:" + core.replace(" ", "") for core in rec.name_cores}
+    return keys
+
+
+def site_keys(site: SiteFacts) -> set[str]:
+    d = prepared(site)
+    keys = {f"id:{k}" for k in d["id_keys"]}
+    keys |= {f"ph:{p}" for p in site.phones}
+    keys |= {f"em:{_strip_test(d)}" for d in site.email_domains}
+    if site.domain:
+        keys.add(f"em:{_strip_test(site.domain)}")
+        keys.add(f"dl:{d['label']}")
+        keys |= _name_keys([site.domain.replace(".", " ").replace("-", " ")])
+    if site.attached_enterprise_id:
+        keys.add(f"at:{site.attached_enterprise_id}")
+    keys |= _name_keys(site.names[:3])
+    return keys
+
+
+def candidate_pairs(
+    records: Sequence[RegisterRecord],
+    sites: Sequence[SiteFacts],
+    *,
+    webmail: frozenset[str] | set[str] = frozenset(),
+    max_block: int = 50,
+    per_record: int = 10,
+) -> dict[int, list[int]]:
+    """{record index: [site index, ...]} sharing at least one key, most shared keys first.
+
+    Name-token keys carried by more than `max_block` sites are dropped (too common to block on);
+    identifier, phone, e-mail and attachment keys are always kept.
+    """
+    index: dict[str, list[int]] = defaultdict(list)
+    for i, site in enumerate(sites):
+        for key in site_keys(site):
+            index[key].append(i)
+    out: dict[int, list[int]] = {}
+    for r, rec in enumerate(records):
+        shared: Counter[int] = Counter()
+        for key in record_keys(rec, webmail):
+            hits = index.get(key)
+            if not hits:
+                continue
+            if key.startswith("nm:") and len(hits) > max_block:
+                continue
+            weight = 1 if key.startswith("nm:") else 3
+            for i in hits:
+                shared[i] += weight
+        if shared:
+            ranked = shared.most_common(per_record)
+            # a site sharing an id, phone, e-mail or domain label makes pairs that share a
+            # single name word (weight 1) pointless to score
+            floor = 2 if ranked[0][1] >= 3 else 1
+            out[r] = [i for i, weight in ranked if weight >= floor]
+    return out

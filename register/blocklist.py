@@ -1,0 +1,64 @@
+"""Domains that are never an enterprise's own website (directories, marketplaces, social
+networks, site-builder roots). Shipped list in data/blocklist.txt, extended by the file named
+in the setting ECOMSTAT_URL_BLOCKLIST (same format: one domain a line, `#` comments)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from ecomstat.settings import Settings
+from ecomstat.urls import TEST_TLD, hostname
+from register.errors import InvalidCandidateInput
+
+
+def _parse(lines: Iterable[str]) -> set[str]:
+    out = set()
+    for line in lines:
+        entry = line.split("#", 1)[0].strip().lower().lstrip(".")
+        if entry:
+            out.add(entry)
+    return out
+
+
+def _shipped(name: str) -> set[str]:
+    return _parse(resources.files("register").joinpath(f"data/{name}").read_text("utf-8").splitlines())
+
+
+class DomainList:
+    """A set of domains matched on the host and each of its parent domains, so an entry
+    `myshopify.com` also blocks `shop.myshopify.com`. A `.test` wrapper is ignored."""
+
+    def __init__(self, domains: Iterable[str]) -> None:
+        self.domains = frozenset(d.lower() for d in domains)
+
+    def __contains__(self, host_or_url: str) -> bool:
+        host = hostname(host_or_url)
+        if host.endswith("." + TEST_TLD):
+            host = host[: -len(TEST_TLD) - 1]
+        parts = host.split(".")
+        return any(".".join(parts[i:]) in self.domains for i in range(len(parts) - 1))
+
+    def __len__(self) -> int:
+        return len(self.domains)
+
+
+def load_blocklist(settings: Settings | None = None) -> DomainList:
+    """The shipped blocklist plus the file ECOMSTAT_URL_BLOCKLIST names, if any."""
+    domains = _shipped("blocklist.txt")
+    extra = str(settings["ECOMSTAT_URL_BLOCKLIST"]) if settings is not None else ""
+    if extra:
+        path = Path(extra).expanduser()
+        try:
+            domains |= _parse(path.read_text("utf-8").splitlines())
+        except OSError as exc:
+            raise InvalidCandidateInput(f"ECOMSTAT_URL_BLOCKLIST: cannot read {path}: {exc.strerror}") from None
+        except UnicodeDecodeError:
+            raise InvalidCandidateInput(f"ECOMSTAT_URL_BLOCKLIST: {path} is not UTF-8 text") from None
+    return DomainList(domains)
+
+
+def load_webmail() -> DomainList:
+    """Webmail/ISP e-mail domains (gmail.com, web.de, orange.fr, wp.pl, uol.com.br, ...)."""
+    return DomainList(_shipped("webmail.txt"))

@@ -1,0 +1,208 @@
+"""Crawl orchestration for the CLI, the scheduler and the Celery worker: choose websites, open (or
+resume) a run, crawl it in a subprocess, report progress from the store, close the run.
+
+    summary = crawl_sites(settings, selection="missing", max_pages=10, on_progress=print)
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ecomstat.errors import BadInput, EcomstatError
+from ecomstat.settings import Settings
+from spiders import runner
+from spiders.runs import (
+    create_run, find_resumable_run, finish_run, get_run, read_url_file, reopen_run, run_summary,
+    select_websites, upsert_websites,
+)
+from store import make_engine, upgrade
+
+RENDER_MODES = ("auto", "never", "always")
+POLL_SECONDS = 0.5
+
+
+class CrawlFailed(EcomstatError):
+    """The crawl process ended without finishing its run."""
+
+
+@dataclass
+class Progress:
+    run_id: int
+    sites_done: int
+    sites_total: int
+    pages: int
+    pages_per_second: float
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+def crawl_settings(settings: Settings, *, max_pages: int | None = None,
+                   render: str | None = None) -> dict[str, Any]:
+    """ECOMSTAT_* overrides for the crawl process (only what differs from the environment)."""
+    overrides: dict[str, Any] = {}
+    if max_pages is not None:
+        if max_pages < 1:
+            raise BadInput("--max-pages must be at least 1")
+        overrides["ECOMSTAT_MAX_PAGES"] = max_pages
+    if render is not None:
+        if render not in RENDER_MODES:
+            raise BadInput(f"--render must be one of {', '.join(RENDER_MODES)}, got {render!r}")
+        overrides["ECOMSTAT_RENDER"] = render
+    # explicit (non-environment) overrides of the caller's Settings go along too
+    for name in settings:
+        if name in getattr(settings, "_overrides", {}) and name != "ECOMSTAT_DATABASE_URL":
+            overrides.setdefault(name, settings[name])
+    return overrides
+
+
+def crawl_sites(
+    settings: Settings,
+    *,
+    selection: str = "all",
+    stale_days: float | None = None,
+    urls_file: str | None = None,
+    urls: Sequence[str] | None = None,
+    website_ids: Sequence[int] | None = None,
+    max_pages: int | None = None,
+    render: str | None = None,
+    resume: bool = False,
+    spider: str = "enterprise_site",
+    distributed: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Crawl the selected websites (or resume the newest unfinished run) and return the run's
+    summary. Raises CrawlFailed when the crawl process dies or fails."""
+    overrides = crawl_settings(settings, max_pages=max_pages, render=render)
+    db_url = settings.database_url
+    engine = make_engine(db_url)
+    try:
+        upgrade(engine)
+        if resume:
+            run_id = find_resumable_run(engine, spider)
+            if run_id is None:
+                raise BadInput(f"no unfinished {spider} run to resume")
+            reopen_run(engine, run_id)
+            overrides = {**(get_run(engine, run_id).settings or {}), **overrides}
+        else:
+            if website_ids is not None:
+                ids = list(website_ids)
+            elif urls_file or urls:
+                url_list = read_url_file(urls_file) if urls_file else list(urls or [])
+                ids = select_websites(engine, "urls", urls=url_list)
+            else:
+                ids = select_websites(engine, selection, stale_days=stale_days)
+            warc_dir = str((Path(str(settings["ECOMSTAT_DATA_DIR"])) / "warc").resolve())
+            run_id = create_run(engine, spider, ids, overrides, warc_dir=warc_dir)
+        if distributed:
+            return run_distributed(engine, settings, run_id, overrides, on_progress)
+        return run_crawl_process(engine, settings, run_id, spider, overrides, on_progress)
+    finally:
+        engine.dispose()
+
+
+def run_crawl_process(engine: Any, settings: Settings, run_id: int, spider: str,
+                      overrides: dict[str, Any], on_progress: ProgressCallback | None) -> dict[str, Any]:
+    data_dir = Path(str(settings["ECOMSTAT_DATA_DIR"]))
+    log_file = data_dir / "logs" / f"run-{run_id}.log"
+    process = runner.start_spider(spider, db_url=settings.database_url, run_id=run_id,
+                                  settings=overrides, log_file=log_file)
+    started = time.monotonic()
+    first_pages: int | None = None
+    try:
+        while process.poll() is None:
+            time.sleep(POLL_SECONDS)
+            if on_progress is not None:
+                run = get_run(engine, run_id)
+                first_pages = run.pages if first_pages is None else first_pages
+                elapsed = max(time.monotonic() - started, 1e-6)
+                on_progress(Progress(run_id, run.sites_done, run.sites_total, run.pages,
+                                     (run.pages - first_pages) / elapsed))
+    except KeyboardInterrupt:
+        process.send_signal(signal.SIGINT)  # Scrapy closes gracefully: run 'interrupted'
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        _close_if_open(engine, run_id, "interrupted", "interrupted by the user")
+        raise
+    code = process.returncode
+    if on_progress is not None:
+        run = get_run(engine, run_id)
+        on_progress(Progress(run_id, run.sites_done, run.sites_total, run.pages, 0.0))
+    if code != runner.EXIT_OK:
+        status = "interrupted" if code in (runner.EXIT_INTERRUPTED, -9, -15) else "failed"
+        _close_if_open(engine, run_id, status, f"crawl process exited with code {code}; "
+                                               f"log: {log_file}")
+        summary = run_summary(engine, run_id)
+        raise CrawlFailed(f"crawl run {run_id} {summary['status']} (exit code {code}); "
+                          f"resume it with --resume; log: {log_file}")
+    summary = run_summary(engine, run_id)
+    if summary["status"] != "finished":
+        raise CrawlFailed(f"crawl run {run_id} {summary['status']}: {summary['error']}; "
+                          f"resume it with --resume; log: {log_file}")
+    return summary
+
+
+def run_distributed(engine: Any, settings: Settings, run_id: int, overrides: dict[str, Any],
+                    on_progress: ProgressCallback | None) -> dict[str, Any]:
+    """Queue the run's pending sites as Celery batches and wait until workers have crawled them."""
+    from spiders.distributed import enqueue_run, wait_for_run
+    from spiders.runs import pending_sites
+
+    ids = [website_id for website_id, _url in pending_sites(engine, run_id)]
+    log_dir = str((Path(str(settings["ECOMSTAT_DATA_DIR"])) / "logs").resolve())
+    enqueue_run(settings, run_id, ids, overrides, log_dir=log_dir)
+    wait_for_run(engine, run_id, on_progress)
+    _close_if_open(engine, run_id, "finished", "")
+    return run_summary(engine, run_id)
+
+
+def _close_if_open(engine: Any, run_id: int, status: str, error: str) -> None:
+    if get_run(engine, run_id).status == "running":
+        finish_run(engine, run_id, status, error=error or None)
+
+
+def crawl_shops(
+    settings: Settings,
+    *,
+    urls: Sequence[str] | None = None,
+    urls_file: str | None = None,
+    max_pages: int | None = None,
+    render: str | None = None,
+    resume: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """Collect product listings from the given shops (`shop_listing` spider)."""
+    overrides: dict[str, Any] = {}
+    if max_pages is not None:
+        if max_pages < 1:
+            raise BadInput("--max-pages must be at least 1")
+        overrides["ECOMSTAT_MAX_SHOP_PAGES"] = max_pages
+    base = crawl_settings(settings, render=render)
+    base.update(overrides)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        if resume:
+            run_id = find_resumable_run(engine, "shop_listing")
+            if run_id is None:
+                raise BadInput("no unfinished shop_listing run to resume")
+            reopen_run(engine, run_id)
+            base = {**(get_run(engine, run_id).settings or {}), **base}
+        else:
+            url_list = read_url_file(urls_file) if urls_file else list(urls or [])
+            if not url_list:
+                raise BadInput("give shop URLs or --urls FILE")
+            ids = upsert_websites(engine, url_list)
+            warc_dir = str((Path(str(settings["ECOMSTAT_DATA_DIR"])) / "warc").resolve())
+            run_id = create_run(engine, "shop_listing", ids, base, warc_dir=warc_dir)
+        return run_crawl_process(engine, settings, run_id, "shop_listing", base, on_progress)
+    finally:
+        engine.dispose()

@@ -1,0 +1,214 @@
+"""`enterprise_site`: the home page of each website plus up to `max_pages` pages (default 25),
+depth 2, same registered domain, best-ranked links first (imprint, contact, about, shop, cart,
+checkout, terms, careers; preferred languages).
+
+Pages are chosen level by level: the next level's links are ranked only once every page of the
+current level has been fetched or has failed, so the pages a site ends up with do not depend on
+the order responses arrive in. That is what lets a killed run, resumed, end with exactly the
+pages of an uninterrupted one.
+
+    scrapy crawl enterprise_site -a urls=https://example.com,https://example.org
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from ecomstat.urls import canonicalize_url, registered_domain
+from spiders import outcomes
+from spiders.extract import decode_html, extract_page
+from spiders.items import PageItem, SiteDone
+from spiders.links import rank_links
+from spiders.runs import create_run, pending_sites, select_websites
+from spiders.traps import TrapDetector
+from store import make_engine, upgrade
+
+
+@dataclass
+class SiteState:
+    website_id: int
+    home_url: str
+    domains: set[str]
+    outcome: str = outcomes.OK
+    outstanding: int = 0
+    scheduled: int = 0
+    emitted: int = 0
+    seen: set[str] = field(default_factory=set)
+    candidates: dict[str, float] = field(default_factory=dict)
+    next_depth: int = 1
+
+
+class EnterpriseSiteSpider(scrapy.Spider):
+    name = "enterprise_site"
+    max_pages_setting = "ECOMSTAT_MAX_PAGES"
+    max_depth_setting = "ECOMSTAT_MAX_DEPTH"
+    store_pages = True  # page rows (the shop spider stores products instead)
+
+    def __init__(self, run_id: str | None = None, urls: str | None = None,
+                 max_pages: str | None = None, max_depth: str | None = None,
+                 website_ids: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run_id = int(run_id) if run_id else None
+        self._urls = [u for u in (urls or "").split(",") if u.strip()]
+        # a batch of a distributed run: only these sites of the run (None = all pending)
+        self.website_ids = {int(i) for i in website_ids.split(",") if i.strip()} \
+            if website_ids else None
+        self._max_pages = max_pages
+        self._max_depth = max_depth
+        self.sites: dict[int, SiteState] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> EnterpriseSiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider.max_pages = max(1, int(spider._max_pages or settings.getint(cls.max_pages_setting)))
+        spider.max_depth = max(0, int(spider._max_depth if spider._max_depth is not None
+                                      else settings.getint(cls.max_depth_setting)))
+        spider.max_text_chars = settings.getint("ECOMSTAT_MAX_TEXT_CHARS") or 20000
+        spider.languages = tuple(settings.getlist("ECOMSTAT_PREFERRED_LANGUAGES") or ["en"])
+        spider.traps = TrapDetector(settings.getint("URLLENGTH_LIMIT") or 2048)
+        spider.engine = make_engine(settings.get("ECOMSTAT_DATABASE_URL"))
+        if spider.run_id is None:
+            # `scrapy crawl enterprise_site -a urls=...`: a run of its own
+            upgrade(spider.engine)
+            ids = select_websites(spider.engine, "urls", urls=spider._urls) if spider._urls \
+                else select_websites(spider.engine, "all")
+            spider.run_id = create_run(spider.engine, cls.name, ids,
+                                       {"max_pages": spider.max_pages})
+        return spider
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for website_id, url in pending_sites(self.engine, self.run_id):
+            if self.website_ids is not None and website_id not in self.website_ids:
+                continue
+            site = SiteState(website_id, url, {registered_domain(url)})
+            self.sites[website_id] = site
+            yield self._request(site, url, 0)
+
+    def _request(self, site: SiteState, url: str, depth: int) -> scrapy.Request:
+        site.seen.add(url)
+        site.scheduled += 1
+        site.outstanding += 1
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.page_failed, dont_filter=True,
+            priority=depth * 10,  # finish started sites before opening new ones
+            meta={"website_id": site.website_id, "depth": depth, "ecomstat_vetted_url": url},
+        )
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        meta = response.meta
+        site = self.sites[meta["website_id"]]
+        depth = meta["depth"]
+        rendered = bool(meta.get("playwright"))
+        stats = self.crawler.stats
+        if rendered:
+            stats.inc_value("ecomstat/render/pages")
+            stats.inc_value("ecomstat/render/seconds", float(meta.get("download_latency") or 0))
+        outcome = outcomes.OK if response.status < 400 else outcomes.HTTP_ERROR
+        stats.inc_value(f"ecomstat/outcome/{outcome}")
+        stats.inc_value("ecomstat/pages")
+        declared = getattr(response, "_declared_encoding", lambda: None)() \
+            if isinstance(response, TextResponse) else None
+        html = decode_html(response.body, declared)
+        content = extract_page(html, response.url, max_text_chars=self.max_text_chars)
+        request_url = response.request.meta.get("ecomstat_vetted_url", response.url) \
+            if response.request else response.url
+        if depth == 0:
+            site.outcome = outcome
+            site.domains.add(registered_domain(response.url))
+        yield from self.page_items(response, site, request_url, depth, outcome, rendered, content)
+        if outcome == outcomes.OK and depth < self.max_depth:
+            for link in content.links:
+                url = link["url"]
+                if url in site.seen or registered_domain(url) not in site.domains:
+                    continue
+                score = self.link_score(link)
+                if score is not None:
+                    previous = site.candidates.get(url)
+                    if previous is None or score > previous:
+                        site.candidates[url] = score
+        yield from self._advance(site)
+
+    def page_items(self, response: Response, site: SiteState, request_url: str, depth: int,
+                   outcome: str, rendered: bool, content: Any) -> Iterator[Any]:
+        """What a fetched page becomes: here one page row (the shop spider yields products)."""
+        site.emitted += 1
+        yield PageItem(
+            website_id=site.website_id, url=request_url, depth=depth, outcome=outcome,
+            final_url=response.url, http_status=response.status,
+            content_type=(response.headers.get(b"Content-Type") or b"").decode("latin-1")[:100],
+            content_hash=content.content_hash, rendered=rendered, title=content.title,
+            language=content.language, text=content.text, links=content.links,
+            structured_data=content.structured_data or None, fetched_at=_now(),
+            raw_body=response.body, raw_headers=_headers(response),
+        )
+
+    def link_score(self, link: dict[str, str]) -> float | None:
+        """How much a link is worth following; None = never."""
+        ranked = rank_links([link], self.languages)
+        return ranked[0][0] if ranked else None
+
+    def page_failed(self, failure: Any) -> Iterator[Any]:
+        request = failure.request
+        site = self.sites.get(request.meta.get("website_id"))
+        if site is None:
+            return
+        outcome = outcomes.outcome_of_failure(failure)
+        self.crawler.stats.inc_value(f"ecomstat/outcome/{outcome}")
+        depth = request.meta.get("depth", 0)
+        if depth == 0:
+            site.outcome = outcome
+        if self.store_pages:
+            site.emitted += 1
+            yield PageItem(website_id=site.website_id, url=request.meta.get(
+                "ecomstat_vetted_url", request.url), depth=depth, outcome=outcome,
+                rendered=bool(request.meta.get("playwright")), fetched_at=_now())
+        yield from self._advance(site)
+
+    def _advance(self, site: SiteState) -> Iterator[Any]:
+        """One fetch of `site` ended; when its level is complete, schedule the next level or
+        declare the site done."""
+        site.outstanding -= 1
+        if site.outstanding > 0:
+            return
+        ranked = sorted(site.candidates.items(), key=lambda pair: (-pair[1], pair[0]))
+        site.candidates = {}
+        depth = site.next_depth
+        site.next_depth += 1
+        requests = []
+        for url, _score in ranked:
+            if site.scheduled >= self.max_pages:
+                break
+            if url in site.seen:
+                continue
+            reason = self.traps.reason(url)
+            if reason:
+                site.seen.add(url)
+                self.crawler.stats.inc_value(f"ecomstat/outcome/{outcomes.TRAP}")
+                self.crawler.stats.inc_value(f"ecomstat/trap/{reason}")
+                continue
+            requests.append(self._request(site, url, depth))
+        if requests:
+            yield from requests
+            return
+        del self.sites[site.website_id]
+        self.crawler.stats.inc_value("ecomstat/sites")
+        yield SiteDone(site.website_id, site.outcome, site.emitted)
+
+    def closed(self, reason: str) -> None:
+        self.engine.dispose()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _headers(response: Response) -> list[tuple[str, str]]:
+    return [(name.decode("latin-1"), value.decode("latin-1"))
+            for name, values in response.headers.items() for value in values]

@@ -1,0 +1,128 @@
+"""ProductClassifier: text normalisation, the estimator contract, confidences, portable JSON."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+sys.path.insert(0, str(Path(__file__).parent))
+from products_fixtures import labelled_titles  # noqa: E402
+
+from classifiers.errors import ModelFileError  # noqa: E402
+from classifiers.products import registry  # noqa: E402
+from classifiers.products.coicop import ancestors, is_code, level, title  # noqa: E402
+from classifiers.products.model import ProductClassifier, decode_row, encode_row  # noqa: E402
+from classifiers.products.text import fold, listing_text, normalise  # noqa: E402
+from classifiers.products.training import fit_document  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[list[str], list[str]]:
+    rows = labelled_titles()
+    return [t for t, _ in rows], [c for _, c in rows]
+
+
+@pytest.fixture(scope="module")
+def fitted(data: tuple[list[str], list[str]]) -> ProductClassifier:
+    return ProductClassifier(calibration_size=0.25, max_coefficients=5000).fit(*data)
+
+
+def test_normalise_makes_quantities_and_spellings_collide() -> None:
+    assert normalise("Mléko 0,5l") == normalise("mléko 0.5 L") == normalise("MLÉKO 1L")
+    assert normalise("Wasser 6x1,5L") == normalise("wasser 2 x 0,5 l")
+    assert normalise("rok 2024") == normalise("rok 1999") != normalise("rok 12")
+    assert fold(normalise("Rohlík")) == fold(normalise("rohlik"))
+    assert normalise(None) == normalise("") == ""
+    assert listing_text("Rohlík", "Pečivo > Běžné", "Čerstvý " * 100).count("Čerstvý") == 30
+
+
+def test_coicop_codes() -> None:
+    assert is_code("01.1.1.1") and is_code("01") and is_code("03.1.2.1.1")
+    assert not is_code("1.1") and not is_code("01.1.") and not is_code("food")
+    assert ancestors("01.1.1.1") == ["01.1.1", "01.1", "01"]
+    assert level("09.8.0.0.1") == 5
+    assert title("01.1.1.1") == "Cereals (ND)"
+    assert title("03.1.2.1.1") == title("03.1.2.1")  # national extension -> its subclass
+
+
+def test_fit_follows_the_estimator_contract(data, fitted: ProductClassifier) -> None:
+    assert sorted(set(data[1])) == list(fitted.classes_)
+    params = fitted.get_params()
+    assert clone(fitted).get_params() == params
+    assert not hasattr(clone(fitted), "coef_")
+    assert fitted.temperature_ > 0 and 0 < fitted.holdout_metrics_["holdout_accuracy"] <= 1
+
+
+def test_predicts_unseen_variants_and_doubts_nonsense(fitted: ProductClassifier) -> None:
+    titles = ["Billa mouka hladká 2kg", "lager beer 0,33l", "laptop lenovo 15.6\"",
+              "granule pro kočky", "šampon 250ml"]
+    expected = ["01.1.1.2", "02.1.3.0", "08.1.3.1", "09.3.2.2", "13.1.2.0"]
+    assert list(fitted.predict(titles)) == expected
+    proba = fitted.predict_proba(titles + ["", "qxzv jjjk", None])
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    known, unknown = proba[:5].max(axis=1), proba[5:].max(axis=1)
+    assert unknown.max() < known.min()
+
+
+def test_coefficient_rows_round_trip() -> None:
+    rng = np.random.default_rng(0)
+    indices = np.sort(rng.choice(10_000, 300, replace=False))
+    values = rng.normal(size=300).astype(np.float32)
+    back_i, back_v = decode_row(encode_row(indices, values))
+    assert set(back_i) <= set(indices)
+    lookup = dict(zip(back_i, back_v))
+    scale = np.abs(values).max() / 1023
+    assert all(abs(lookup.get(i, 0.0) - v) <= scale / 2 + 1e-6 for i, v in zip(indices, values))
+
+
+def test_portable_file_predicts_like_the_fitted_model(tmp_path: Path, data) -> None:
+    classifier, document = fit_document(*data, name="unit", params={"calibration_size": 0.2})
+    path = registry.write_model(document, tmp_path / "products-unit.json")
+    assert b"pickle" not in path.read_bytes()[:0]  # plain JSON
+    loaded = registry.read_model(path)
+    probe = ["pivo 0,5l", "cat food", "notebook", "unknown thing"]
+    assert loaded.version == document["version"] and len(loaded.version) == 12
+    assert np.abs(loaded.classifier.predict_proba(probe) - classifier.predict_proba(probe)).max() < 0.01
+    assert list(loaded.classifier.predict(probe[:3])) == list(classifier.predict(probe[:3]))
+    # same data and parameters -> same version (re-training is an idempotent upsert)
+    assert fit_document(*data, name="unit", params={"calibration_size": 0.2})[1]["version"] == loaded.version
+
+
+def test_broken_model_files_are_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "products-bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ModelFileError):
+        registry.read_model(bad)
+    other = tmp_path / "products-other.json"
+    registry.write_model({"kind": "ecommerce"}, other)
+    with pytest.raises(ModelFileError, match="not a products model"):
+        registry.read_model(other)
+
+
+def test_backoff_answers_with_a_sure_parent() -> None:
+    from classifiers.products.classify import _backoff
+
+    classes = np.array(["01.1.1.1", "01.1.1.2", "01.1.2.1", "02.1.3.0"])
+    # unsure between two cereals subclasses, sure it is a cereal (01.1.1)
+    assert _backoff(classes, np.array([0.4, 0.35, 0.15, 0.1]), 0.5) == ("01.1.1", pytest.approx(0.75))
+    # sure leaf stays a leaf
+    assert _backoff(classes, np.array([0.8, 0.1, 0.05, 0.05]), 0.5) == ("01.1.1.1", 0.8)
+    # nothing sure at any level: the leaf, to be reviewed
+    assert _backoff(classes, np.array([0.3, 0.0, 0.0, 0.7]), 0.9)[0] == "02.1.3.0"
+
+
+def test_shipped_default_model_is_portable_and_documented() -> None:
+    from classifiers.portable import load_model
+    from classifiers.products.coicop import titles as coicop_titles
+
+    path = registry.shipped_path()
+    assert path.stat().st_size < 4_000_000
+    document = load_model(path)
+    assert document["kind"] == "products" and document["format"].startswith("ecomstat-model/")
+    assert len(document["training_data_sha256"]) == 64 and document["version"]
+    assert set(document["model"]["classes"]) <= set(coicop_titles())
+    assert document["metrics"]["holdout_macro_f1"] > 0.5

@@ -1,0 +1,43 @@
+"""`ecomstat demo` end to end on a small sample web: every step runs, the outputs exist, and the
+pipeline's scores against the ground truth are computed from what it stored."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_runs_every_step_and_scores_the_pipeline(tmp_path: Path, chromium_path: str) -> None:
+    out = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecomstat", "demo", "--out", str(out), "--n", "30", "--seed", "3", "--format", "json"],
+        capture_output=True, text=True, timeout=900, env={**os.environ, "ECOMSTAT_CHROMIUM_PATH": chromium_path},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["failed_steps"] == []
+    scores = summary["scores"]
+    assert scores["enterprises"] == 30
+    # the pipeline found most websites and the web-sales labels mostly agree with the truth
+    assert scores["url_finding"]["f1"] >= 0.7, scores["url_finding"]
+    assert scores["web_sales"]["accuracy"] >= 0.7, scores["web_sales"]
+    assert (out / "report" / "index.html").exists()
+    assert (out / "register-worklist.html").exists()
+    assert json.loads((out / "scores.json").read_text()) == json.loads(json.dumps(scores))
+
+
+def test_demo_refuses_a_folder_with_foreign_files(tmp_path: Path) -> None:
+    (tmp_path / "thesis.docx").write_text("precious")
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecomstat", "demo", "--out", str(tmp_path)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 2
+    assert "holds files the demo did not make" in proc.stderr
+    assert (tmp_path / "thesis.docx").read_text() == "precious"

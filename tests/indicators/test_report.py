@@ -1,0 +1,89 @@
+"""`ecomstat report --out DIR`: a self-contained HTML report whose charts render in Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from ecomstat.cli import app
+from indicators.adoption import BuildOptions, build_adoption
+from indicators.adoption_synthetic import synthetic_store
+from indicators.results import IndicatorRecord, write_values
+from store.engine import transaction
+from store.models import Model
+
+runner = CliRunner()
+
+
+def _fill(engine: Engine) -> None:
+    synthetic_store(engine, 600, random_state=5)
+    build_adoption(engine, BuildOptions(period="2025", replicates=50))
+    write_values(engine, [
+        IndicatorRecord("SDG_9_c_1", "2025", {"area": area, "level": level}, "centroid", value - shift,
+                        n=5000, provenance={"cells": "cells.csv", "cells_sha256": "ab12"})
+        for area, shift in (("total", 0.0), ("Altstadt", 2.0))
+        for level, value in (("2G", 99.0), ("3G", 97.0), ("4G", 95.0), ("5G", 40.0))
+    ])
+
+
+def _report(engine: Engine, out: Path, *extra: str) -> str:
+    url = engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(app, ["--db", url, "report", "--out", str(out), *extra])
+    assert result.exit_code == 0, result.output
+    return (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_report_has_every_section_with_provenance(engine: Engine, tmp_path: Path) -> None:
+    _fill(engine)
+    with transaction(engine) as session:  # metrics grouped by variant: one row per variant
+        session.add(Model(name="ecommerce", version="3.1", kind="ecommerce", metrics={
+            "evaluation": "5-fold by site", "combined": {"precision": 0.98, "f1": 0.95},
+            "keyword_rule": {"precision": 0.93, "f1": 0.78}}))
+    html = _report(engine, tmp_path / "report")
+    for anchor in ("adoption-size_class", "adoption-nace_section", "coverage-technology",
+                   "classifier-quality", "crawl-outcomes", "provenance-adoption"):
+        assert f'id="{anchor}"' in html
+    assert len(re.findall(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{200,}"', html)) == 5
+    assert "http://" not in html and "https://" not in html.replace("https://www.firm", "")  # self-contained
+    assert "ecommerce-synthetic" in html and "AND method = &#39;naive&#39;" in html
+    assert "Altstadt" in html
+    assert "keyword_rule" in html and "0.780" in html and "5-fold by site" in html
+
+
+def test_report_on_an_empty_store_and_bad_options(sqlite_engine: Engine, tmp_path: Path) -> None:
+    html = _report(sqlite_engine, tmp_path / "empty")
+    assert "No e-commerce adoption values" in html and "<img" not in html
+    _fill(sqlite_engine)
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(app, ["--db", url, "report", "--out", str(tmp_path / "x"), "--period", "1999"])
+    assert result.exit_code == 2 and "no adoption values" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.chromium
+def test_charts_render_in_headless_chromium(sqlite_engine: Engine, tmp_path: Path, chromium_path: str) -> None:
+    from playwright.sync_api import sync_playwright
+
+    _fill(sqlite_engine)
+    _report(sqlite_engine, tmp_path / "report")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        )
+        try:
+            page = browser.new_page()
+            page.goto((tmp_path / "report" / "index.html").as_uri())
+            images = page.eval_on_selector_all(
+                "img", "els => els.map(e => ({complete: e.complete, width: e.naturalWidth, alt: e.alt}))"
+            )
+            captions = page.eval_on_selector_all("figcaption a", "els => els.map(e => e.getAttribute('href'))")
+        finally:
+            browser.close()
+    assert len(images) == 5
+    assert all(image["complete"] and image["width"] > 0 for image in images), images
+    assert all(href.startswith("#") for href in captions) and len(captions) == 5
