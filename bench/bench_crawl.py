@@ -6,7 +6,8 @@ extract, store, WARC) against a bare Scrapy spider that only fetches the same pa
 
 Politeness delays are off (loopback sample web only: ECOMSTAT_RELAX_MAPPED_DELAYS, no
 AutoThrottle); rendering is off so both crawls fetch exactly the same URLs. Pages/s is measured
-over the spider's own elapsed time (process start-up excluded), for both crawls alike.
+over the spider's own elapsed time (process start-up excluded), for both crawls alike; CPU per
+page is the user+system time of each crawl's whole process tree (start-up included).
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def main() -> None:
             "sites": sites, "pages_stored": run.pages, "pages_fetched": full_pages,
             "full_elapsed_s": round(stats["elapsed_time_seconds"], 2), "full_wall_s": round(wall, 2),
             "full_pages_per_s": round(full_rate, 1),
-            "full_cpu_s": round(full_cpu, 2), "full_cpu_ms_per_page": round(1000 * full_cpu / full_pages, 2),
+            "full_cpu_s": round(full_cpu, 2),
+            "full_cpu_ms_per_page": round(1000 * full_cpu / full_pages, 2),
             "rendered": stats.get("ecomstat/render/pages", 0),
             "outcomes": run.outcomes,
         }
