@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
@@ -258,3 +258,25 @@ def test_register_list_filters_and_formats(engine: Engine, db_url: str, tmp_path
     assert [r["id"] for r in csv.DictReader(io.StringIO(result.stdout))] == ["L1", "L2"]
     result = run(db_url, "list", "--country", "XX")
     assert result.exit_code == 2 and "not an ISO 3166" in result.stderr
+
+
+def _index_names(engine: Engine) -> set[str]:
+    inspector = inspect(engine)
+    return {ix["name"] for table in ("enterprise", "website") for ix in inspector.get_indexes(table)}
+
+
+def test_indexes_dropped_for_a_bulk_import_are_back_after_success_and_failure(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """A first import into SQLite drops secondary indexes and rebuilds them before commit; a
+    failed import must roll the DROP back too (SQLite DDL is transactional)."""
+    before = _index_names(sqlite_engine)
+    assert before, "the schema has secondary indexes to protect"
+    bad = write_register(tmp_path / "bad.csv", [firm(f"B{i}") for i in range(120)] + [firm("B5")])
+    with pytest.raises(InvalidRows):
+        import_register(sqlite_engine, bad, batch_size=25)
+    assert _index_names(sqlite_engine) == before
+    good = write_register(tmp_path / "good.csv", [firm(f"G{i}") for i in range(120)])
+    import_register(sqlite_engine, good, batch_size=25)
+    assert _index_names(sqlite_engine) == before
+    assert counts(sqlite_engine)[0] == 120
