@@ -53,6 +53,9 @@ class WarcFileWriter:
         rendered: bool = False,
         protocol: str = "HTTP/1.1",
     ) -> int:
+        if not url or not url.strip():
+            # warcio writes such a record, but it cannot be read back by offset
+            raise ValueError("a WARC response record needs the URL it was fetched from")
         http_headers = StatusAndHeaders(
             f"{status} {_reason(status)}", list(headers), protocol=protocol
         )

@@ -98,16 +98,20 @@ def _coverage_section(records: list[IndicatorRecord]) -> dict[str, Any] | None:
         return None
     period = max(r.period for r in records)
     records = [r for r in records if r.period == period]
-    total = {r.breakdown.get("level"): r for r in records if r.breakdown.get("area") == "total"}
+    # One method per chart: the default centroid method when stored, else the first there is.
+    methods = sorted({r.method for r in records})
+    method = "centroid" if "centroid" in methods else methods[0]
+    total = {r.breakdown.get("level"): r for r in records
+             if r.breakdown.get("area") == "total" and r.method == method}
     levels = [lvl for lvl in LEVELS if lvl in total] or sorted(k for k in total if k)
     figures = []
     if levels:
         figures.append({
             "id": "coverage-technology",
-            "title": f"Population covered by at least each technology (SDG 9.c.1), {period}",
+            "title": f"Population covered by at least each technology (SDG 9.c.1), {period}, method {method}",
             "png": charts.bars(levels, [total[lvl].estimate or 0.0 for lvl in levels],
                                title="Population covered, at least (%)", ylabel="% of population", ylim=(0, 100)),
-            "source": f"SELECT * FROM v_indicator WHERE indicator = '{COVERAGE_CODE}' AND period = '{period}'",
+            "source": f"SELECT * FROM v_indicator WHERE indicator = '{COVERAGE_CODE}' AND period = '{period}' AND method = '{method}'",
         })
     rows = sorted(records, key=lambda r: (str(r.breakdown.get("area")), str(r.breakdown.get("level")), r.method))
     prov = json.dumps(records[0].provenance, indent=1, default=str) if records else "{}"

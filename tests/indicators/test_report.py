@@ -87,3 +87,15 @@ def test_charts_render_in_headless_chromium(sqlite_engine: Engine, tmp_path: Pat
     assert len(images) == 5
     assert all(image["complete"] and image["width"] > 0 for image in images), images
     assert all(href.startswith("#") for href in captions) and len(captions) == 5
+
+
+def test_coverage_chart_uses_one_method_when_both_are_stored(sqlite_engine: Engine, tmp_path: Path) -> None:
+    write_values(sqlite_engine, [
+        IndicatorRecord("SDG_9_c_1", "2025", {"area": "total", "level": level}, method, value,
+                        n=10, provenance={})
+        for method, value in (("area", 50.0), ("centroid", 90.0))
+        for level in ("2G", "4G")
+    ])
+    html = _report(sqlite_engine, tmp_path / "report")
+    assert "SDG 9.c.1), 2025, method centroid" in html
+    assert "AND method = &#39;centroid&#39;" in html

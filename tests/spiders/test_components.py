@@ -39,6 +39,8 @@ def test_warc_round_trip_by_offset(tmp_path: Path) -> None:
         read_html(writer.path, offsets[1] + 7)
     with pytest.raises(BadInput):
         read_html(tmp_path / "missing.warc.gz", 0)
+    with pytest.raises(ValueError, match="needs the URL"):
+        WarcFileWriter(tmp_path / "w2" / "run.warc.gz").write_response(" ", 200, [], b"<html></html>")
 
 
 @pytest.mark.parametrize("url,reason", [
