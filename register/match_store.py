@@ -24,7 +24,8 @@ from register.features import RegisterRecord
 from register.matching import evidence, match_records
 from register.parked import parked_reason
 from register.scorer import MatchScorer
-from store.models import Enterprise, Model, Page, Website
+from store.models import Enterprise, Page, Website
+from store.registry import upsert_model
 
 UNUSABLE_STATUSES = ("rejected", "dead", "parked", "unreachable")
 
@@ -105,12 +106,9 @@ def _redirect_sources(sites: list[SiteFacts]) -> dict[int, str]:
 
 def _record_model(session: Session, scorer: MatchScorer) -> None:
     """The scorer that made the links, versioned in the model table (provenance)."""
-    name, version = "register-match", scorer.version or "unversioned"
-    row = session.scalar(select(Model).where(Model.name == name, Model.version == version))
-    if row is None:
-        session.add(Model(name=name, version=version, kind="matching",
-                          training_data_sha256=scorer.training_data_sha256 or None,
-                          metrics=scorer.metrics, params=scorer.to_dict()))
+    upsert_model(session, name="register-match", version=scorer.version or "unversioned",
+                 kind="matching", training_data_sha256=scorer.training_data_sha256 or None,
+                 metrics=scorer.metrics, params=scorer.to_dict())
 
 
 @dataclass

@@ -87,24 +87,18 @@ def load_model(name: str | None = None, *, data_dir: Path | str | None = None,
 def register(engine: Engine, model: EcommerceModel) -> int:
     """Upsert the model's row (natural key name + version); returns its id."""
     from store import transaction
-    from store.models import Model
+    from store.registry import upsert_model
 
     doc: dict[str, Any] = model.document
+    path = getattr(model, "path", None)
     with transaction(engine) as session:
-        row = session.execute(
-            select(Model).where(Model.name == model.name, Model.version == model.version)
-        ).scalar_one_or_none()
-        if row is None:
-            row = Model(name=model.name, version=model.version, kind=KIND)
-            session.add(row)
-        row.kind = KIND
-        row.training_data_sha256 = doc.get("training_data_sha256")
-        row.metrics = doc.get("metrics")
-        row.params = {**(doc.get("params") or {}), "threshold": model.threshold,
-                      "feature_version": doc.get("feature_version")}
-        path = getattr(model, "path", None)
-        row.path = str(Path(path).resolve()) if path else None
-        session.flush()
+        row = upsert_model(
+            session, name=model.name, version=model.version, kind=KIND,
+            training_data_sha256=doc.get("training_data_sha256"), metrics=doc.get("metrics"),
+            params={**(doc.get("params") or {}), "threshold": model.threshold,
+                    "feature_version": doc.get("feature_version")},
+            path=str(Path(path).resolve()) if path else None,
+        )
         return int(row.id)
 
 

@@ -141,20 +141,13 @@ def load(name: str | None, *, data_dir: Path, engine: Engine | None = None) -> L
 def register(engine: Engine, loaded: LoadedModel) -> int:
     """Upsert the model's row in the store (natural key: name, version); returns its id."""
     from store import transaction
-    from store.models import Model
+    from store.registry import upsert_model
 
     doc = loaded.document
     with transaction(engine) as session:
-        row = session.execute(
-            select(Model).where(Model.name == loaded.name, Model.version == loaded.version)
-        ).scalar_one_or_none()
-        if row is None:
-            row = Model(name=loaded.name, version=loaded.version, kind=KIND)
-            session.add(row)
-        row.kind = KIND
-        row.training_data_sha256 = doc.get("training_data_sha256")
-        row.metrics = doc.get("metrics")
-        row.params = doc.get("model", {}).get("params")
-        row.path = str(loaded.path.resolve())
-        session.flush()
+        row = upsert_model(
+            session, name=loaded.name, version=loaded.version, kind=KIND,
+            training_data_sha256=doc.get("training_data_sha256"), metrics=doc.get("metrics"),
+            params=doc.get("model", {}).get("params"), path=str(loaded.path.resolve()),
+        )
         return int(row.id)
