@@ -45,15 +45,18 @@ def grouped_bars_with_ci(
             err_high.append(max(0.0, high - value) if high is not None else 0.0)
         axes.bar(xs, ys, width=width * 0.95, label=name, color=PALETTE[k % len(PALETTE)])
         axes.errorbar(xs, ys, yerr=[err_low, err_high], fmt="none", ecolor="black", capsize=2, linewidth=0.8)
-    axes.set_xticks(range(len(categories)), [str(c) for c in categories])
+    # Long labels (model names and variants) are slanted so that neighbours do not overlap.
+    slanted = max((len(str(c)) for c in categories), default=0) > 12
+    tick_style = {"rotation": 20, "ha": "right", "fontsize": 7} if slanted else {}
+    axes.set_xticks(range(len(categories)), [str(c) for c in categories], **tick_style)
     axes.set_ylabel(ylabel)
     axes.set_title(title, fontsize=10)
     axes.set_ylim(0, 100)
     axes.grid(axis="y", alpha=0.3)
     if len(series) > 1:
-        # Below the axes, so the legend never hides a bar near 100%.
+        # Below the axes (and the slanted labels), so the legend never hides a bar near 100%.
         axes.legend(fontsize=7, ncols=min(5, len(series)), loc="upper center",
-                    bbox_to_anchor=(0.5, -0.1), frameon=False)
+                    bbox_to_anchor=(0.5, -0.45 if slanted else -0.1), frameon=False)
     return _png(figure)
 
 
