@@ -6,28 +6,20 @@ may also be the path of a model file.
 
 from __future__ import annotations
 
-import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
 from classifiers.errors import ModelNotFound
+from classifiers.model_files import check_name, first_file, given_path, store_path
 from classifiers.html import parse_html
 from classifiers.portable import load_model as load_document
 
 KIND = "ecommerce"
 DEFAULT_MODEL = "default"
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name or ""):
-        raise ModelNotFound(f"model name {name!r} is not valid: use letters, digits, '.', '_' "
-                            "or '-' (at most 64 characters, starting with a letter or digit)")
-    return name
 
 
 def shipped_dir() -> Path:
@@ -42,38 +34,21 @@ def user_path(data_dir: Path | str, name: str) -> Path:
     return Path(data_dir) / "models" / f"{KIND}-{name}.json"
 
 
-def _store_path(engine: Engine | None, name: str) -> Path | None:
-    if engine is None:
-        return None
-    from store.models import Model
-
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(Model.path).where(Model.kind == KIND, Model.name == name)
-            .order_by(Model.created_at.desc(), Model.id.desc()).limit(1)
-        ).first()
-    return Path(row.path) if row and row.path else None
-
-
 def resolve(name: str | None = None, *, data_dir: Path | str | None = None,
             engine: Engine | None = None) -> Path:
     """A model file: a path, then the store's registry, the data dir, the shipped models."""
     name = name or DEFAULT_MODEL
-    as_path = Path(name).expanduser()
-    if as_path.suffix in {".json", ".gz"} or "/" in name:
-        if not as_path.is_file():
-            raise ModelNotFound(f"model file {as_path} does not exist")
-        return as_path
+    given = given_path(name)
+    if given is not None:
+        return given
     check_name(name)
-    candidates = [_store_path(engine, name)]
-    if data_dir is not None:
-        candidates.append(user_path(data_dir, name))
-    candidates.append(shipped_path(name))
-    for candidate in candidates:
-        if candidate is not None and candidate.is_file():
-            return candidate
-    raise ModelNotFound(f"no e-commerce model named {name!r}; train one with "
-                        "`ecomstat model train ecommerce --labels FILE.csv --name NAME`")
+    found = first_file([store_path(engine, KIND, name),
+                        user_path(data_dir, name) if data_dir is not None else None,
+                        shipped_path(name)])
+    if found is None:
+        raise ModelNotFound(f"no e-commerce model named {name!r}; train one with "
+                            "`ecomstat model train ecommerce --labels FILE.csv --name NAME`")
+    return found
 
 
 def load_model(name: str | None = None, *, data_dir: Path | str | None = None,

@@ -9,22 +9,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from classifiers.errors import ModelFileError, ModelNotFound
+from classifiers.model_files import check_name, first_file, given_path, store_path
 from classifiers.portable import load_model, save_model
 from classifiers.products.model import ProductClassifier, as_dict, from_dict
-from ecomstat.errors import BadInput
 
 KIND = "products"
 DEFAULT_NAME = "default"
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
 @dataclass
@@ -40,15 +38,6 @@ class LoadedModel:
     @property
     def metrics(self) -> dict[str, Any]:
         return dict(self.document.get("metrics") or {})
-
-
-def check_name(name: str) -> str:
-    if not NAME_PATTERN.match(name or ""):
-        raise BadInput(
-            f"model name {name!r} is not valid: use letters, digits, '.', '_' or '-' "
-            "(at most 64 characters, starting with a letter or digit)"
-        )
-    return name
 
 
 def shipped_path(name: str = DEFAULT_NAME) -> Path:
@@ -100,38 +89,21 @@ def read_model(path: Path) -> LoadedModel:
     )
 
 
-def _store_path(engine: Engine | None, name: str) -> Path | None:
-    if engine is None:
-        return None
-    from store.models import Model
-
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(Model.path)
-            .where(Model.kind == KIND, Model.name == name)
-            .order_by(Model.created_at.desc(), Model.id.desc())
-            .limit(1)
-        ).first()
-    return Path(row.path) if row and row.path else None
-
-
 def resolve(name: str | None, *, data_dir: Path, engine: Engine | None = None) -> Path:
     """The model file for `name`: a file path, then the store's registry, then the data dir,
     then the models shipped with the package."""
     name = name or DEFAULT_NAME
-    as_path = Path(name).expanduser()
-    if as_path.suffix in {".json", ".gz"} or "/" in name:
-        if not as_path.is_file():
-            raise ModelNotFound(f"model file {as_path} does not exist")
-        return as_path
+    given = given_path(name)
+    if given is not None:
+        return given
     check_name(name)
-    for candidate in (_store_path(engine, name), user_path(data_dir, name), shipped_path(name)):
-        if candidate is not None and candidate.is_file():
-            return candidate
-    raise ModelNotFound(
-        f"no products model named {name!r} (looked in the store, {user_path(data_dir, name)} "
-        "and the models shipped with ecomstat); train one with `ecomstat model train products`"
-    )
+    found = first_file([store_path(engine, KIND, name), user_path(data_dir, name), shipped_path(name)])
+    if found is None:
+        raise ModelNotFound(
+            f"no products model named {name!r} (looked in the store, {user_path(data_dir, name)} "
+            "and the models shipped with ecomstat); train one with `ecomstat model train products`"
+        )
+    return found
 
 
 def load(name: str | None, *, data_dir: Path, engine: Engine | None = None) -> LoadedModel:
