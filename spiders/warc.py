@@ -22,6 +22,7 @@ from warcio.warcwriter import WARCWriter
 from ecomstat.errors import BadInput
 
 RENDERED_HEADER = "X-Ecomstat-Rendered"
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -96,12 +97,18 @@ def read_response(warc_file: str | os.PathLike[str], offset: int) -> WarcRespons
         raise BadInput(f"invalid WARC offset {offset!r}")
     with open(path, "rb") as handle:
         handle.seek(int(offset))
+        if path.name.endswith(".gz") and handle.read(2) != GZIP_MAGIC:
+            raise BadInput(f"offset {offset} of {path} is not the start of a WARC record")
+        handle.seek(int(offset))
         try:
             record = next(iter(ArchiveIterator(handle)))
         except StopIteration:
             raise BadInput(f"no WARC record at offset {offset} of {path}") from None
         except Exception as exc:  # warcio raises plain exceptions for a bad offset
             raise BadInput(f"no readable WARC record at offset {offset} of {path}: {exc}") from None
+        if record.format != "warc":
+            # warcio falls back to reading bytes as an old ARC record; ours are never ARC
+            raise BadInput(f"no WARC record at offset {offset} of {path}")
         body = record.content_stream().read()
         http = record.http_headers
         headers = {name: value for name, value in (http.headers if http else [])}
