@@ -284,14 +284,13 @@ def run_coverage(
 
 def coverage_records(result: CoverageResult, period: str) -> list[Any]:
     """indicator_value records: estimate = covered share in %, n = populated grid cells."""
-    from indicators.results import IndicatorRecord
+    from indicators.results import IndicatorRecord, require_period
 
-    if not period or not period.strip():
-        raise InvalidIndicatorInput("storing SDG 9.c.1 values needs a --period")
+    period = require_period(period, "SDG 9.c.1")
     return [
         IndicatorRecord(
             indicator=INDICATOR,
-            period=period.strip(),
+            period=period,
             breakdown=(
                 {"area": row.area, "level": row.level}
                 if row.degurba is None

@@ -323,14 +323,13 @@ def run_internet_use(
 
 def internet_use_records(result: InternetUseResult, period: str) -> list[Any]:
     """indicator_value records: estimate = % of the in-scope population, n = active SIMs."""
-    from indicators.results import IndicatorRecord
+    from indicators.results import IndicatorRecord, require_period
 
-    if not period or not period.strip():
-        raise InvalidIndicatorInput("storing SDG 17.8.1 values needs a --period")
+    period = require_period(period, "SDG 17.8.1")
     return [
         IndicatorRecord(
             indicator=INDICATOR,
-            period=period.strip(),
+            period=period,
             breakdown={"area": row.area},
             method=result.method,
             estimate=row.internet_use_pct,

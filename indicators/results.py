@@ -37,6 +37,13 @@ def breakdown_key(breakdown: Mapping[str, Any]) -> str:
     return ";".join(f"{name}={breakdown[name]}" for name in sorted(breakdown))
 
 
+def require_period(period: str | None, indicator: str) -> str:
+    """The reference period to store `indicator` values under, stripped; refused when blank."""
+    if not period or not period.strip():
+        raise InvalidIndicatorInput(f"storing {indicator} values needs a --period")
+    return period.strip()
+
+
 def _number(value: float | None) -> float | None:
     """NaN/inf are not portable across databases (and mean 'undefined'): store NULL."""
     if value is None:

@@ -35,6 +35,17 @@ _USE_COLUMNS = [
 ]
 
 
+# Options both commands take; the indicator code is named in each command's help text.
+StoreOption = Annotated[
+    bool, typer.Option("--store", help="Write indicator_value rows to the results database.")
+]
+PeriodOption = Annotated[
+    Optional[str],
+    typer.Option("--period", help="Reference period for --store (default: this year)."),
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
+
+
 class CoverageMethod(str, enum.Enum):
     centroid = "centroid"
     area = "area"
@@ -99,16 +110,14 @@ def coverage(
         bool,
         typer.Option("--urban-rural", help="Also split the total by DEGURBA urban/rural class."),
     ] = False,
-    store: Annotated[
-        bool, typer.Option("--store", help="Write indicator_value rows (SDG_9_c_1).")
-    ] = False,
-    period: Annotated[
-        Optional[str],
-        typer.Option("--period", help="Reference period for --store (default: this year)."),
-    ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    store: StoreOption = False,
+    period: PeriodOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """SDG 9.c.1: share of the population covered by at least 2G/3G/4G/5G, total and per area."""
+    """SDG 9.c.1: share of the population covered by at least 2G/3G/4G/5G, total and per area.
+
+    With --store the values are written as indicator SDG_9_c_1.
+    """
     from indicators.coverage import coverage_records, run_coverage
 
     settings = state(ctx).settings
@@ -176,16 +185,14 @@ def internet_use(
         bool,
         typer.Option("--3g-plus-only", help="Count only SIMs with data sessions on 3G or better."),
     ] = False,
-    store: Annotated[
-        bool, typer.Option("--store", help="Write indicator_value rows (SDG_17_8_1).")
-    ] = False,
-    period: Annotated[
-        Optional[str],
-        typer.Option("--period", help="Reference period for --store (default: this year)."),
-    ] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+    store: StoreOption = False,
+    period: PeriodOption = None,
+    fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """SDG 17.8.1: share of individuals using the Internet per home area, from SIM counts."""
+    """SDG 17.8.1: share of individuals using the Internet per home area, from SIM counts.
+
+    With --store the values are written as indicator SDG_17_8_1.
+    """
     from indicators.internet_use import internet_use_records, run_internet_use
 
     settings = state(ctx).settings
