@@ -57,3 +57,13 @@ def test_a_bad_record_writes_nothing(engine: Engine) -> None:
     with pytest.raises(InvalidIndicatorInput):
         write_values(engine, [_record(20.0), _record(21.0, method="")])
     assert read_values(engine) == []
+
+
+@pytest.mark.parametrize("period", [None, "", "   "])
+def test_blank_period_is_refused_for_every_mobile_indicator(period: str | None) -> None:
+    from indicators.results import require_period
+
+    for indicator in ("SDG 9.c.1", "SDG 17.8.1"):
+        with pytest.raises(InvalidIndicatorInput, match=f"storing {indicator} values needs"):
+            require_period(period, indicator)
+    assert require_period(" 2026Q1 ", "SDG 9.c.1") == "2026Q1"
