@@ -23,7 +23,6 @@ replicates' standard deviation. See `indicators.bootstrap` for why count resampl
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 
@@ -31,16 +30,11 @@ import numpy as np
 
 from indicators.bootstrap import audit_replicates, masked_share_replicates, share_replicates
 from indicators.errors import InvalidIndicatorInput
+from indicators.methods import Method
 
 # Fraction of bootstrap replicates allowed to be undefined (sens*+spec* <= 1, or no positives
 # in a resampled audit) before the value is flagged as unstable.
 UNSTABLE_SHARE = 0.01
-
-
-class Method(str, enum.Enum):
-    naive = "naive"
-    corrected = "corrected"
-    calibrated = "calibrated"
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,36 @@
-"""The storage layer: every component reads and writes through here."""
+"""The storage layer: every component reads and writes through here.
 
-from store.engine import is_sqlite, make_engine, normalise_url, session_factory, transaction
-from store.migrate import current_revision, head_revision, upgrade
+The names below load on first use (PEP 562), so importing a light submodule such as
+`store.formats` does not pull in SQLAlchemy and Alembic.
+"""
 
-__all__ = [
-    "current_revision",
-    "head_revision",
-    "is_sqlite",
-    "make_engine",
-    "normalise_url",
-    "session_factory",
-    "transaction",
-    "upgrade",
-]
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_EXPORTS = {
+    "is_sqlite": "store.engine",
+    "make_engine": "store.engine",
+    "normalise_url": "store.engine",
+    "session_factory": "store.engine",
+    "transaction": "store.engine",
+    "current_revision": "store.migrate",
+    "head_revision": "store.migrate",
+    "upgrade": "store.migrate",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:
+    from store.engine import is_sqlite, make_engine, normalise_url, session_factory, transaction
+    from store.migrate import current_revision, head_revision, upgrade
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'store' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
-import enum
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -22,16 +21,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from store.engine import is_sqlite, make_engine
 from store.errors import ReadOnlyViolation, StoreError
+from store.formats import ExportFormat
 from ecomstat.errors import BadInput
 
 FETCH_BATCH = 5000
 _QUERY_KEYWORDS = {"select", "with", "values", "table", "(select"}
-
-
-class ExportFormat(str, enum.Enum):
-    csv = "csv"
-    json = "json"
-    parquet = "parquet"
 
 
 def _is_write_refusal(exc: DBAPIError) -> bool:

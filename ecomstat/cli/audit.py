@@ -8,7 +8,6 @@ from typing import Annotated, Optional
 import typer
 
 from ecomstat.cli.common import OutputFormat, emit_rows, state
-from indicators.audit import import_audit
 
 app = typer.Typer(help="Manage labelled audit samples.", no_args_is_help=True)
 
@@ -21,6 +20,8 @@ def import_(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Import an audit sample (all or nothing; unknown enterprise ids or bad values: exit 2)."""
+    from indicators.audit import import_audit
+
     result = import_audit(state(ctx).engine(), file, name)
     emit_rows(
         ["audit_set", "enterprises", "labels", "sha256"],

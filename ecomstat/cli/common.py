@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -22,9 +22,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
-from sqlalchemy import Engine
 
 from ecomstat.settings import Settings
+
+if TYPE_CHECKING:  # SQLAlchemy is imported by the commands that open the store
+    from sqlalchemy import Engine
 
 err_console = Console(stderr=True)
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ecomstat.cli.common import OutputFormat, emit_rows, err_console, state
 from ecomstat.cli.indicators import app
-from indicators.adoption import BuildOptions, build_adoption
-from indicators.estimators import Method
-from indicators.results import IndicatorRecord, read_values
-from indicators.units import Scope
+from indicators.methods import Method
+
+if TYPE_CHECKING:
+    from indicators.results import IndicatorRecord
+
+# NumPy, SQLAlchemy and the estimators are imported inside the commands: `ecomstat` starts faster.
 
 _COLUMNS = ["indicator", "period", "breakdown_key", "method", "estimate", "se", "ci_low",
             "ci_high", "cv", "n", "flags"]
@@ -45,6 +47,9 @@ def build(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Estimate the e-commerce adoption indicators (all breakdowns) and store them."""
+    from indicators.adoption import BuildOptions, build_adoption
+    from indicators.units import Scope
+
     st = state(ctx)
     settings = st.settings
     options = BuildOptions(
@@ -79,6 +84,8 @@ def show(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Show stored indicator values (JSON lines include breakdown and provenance)."""
+    from indicators.results import read_values
+
     records = read_values(state(ctx).engine(), indicator=indicator, period=period, method=method)
     if not records:
         err_console.print("no indicator values match (build them with `ecomstat indicators build`)",

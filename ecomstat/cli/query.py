@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ecomstat.cli.common import OutputFormat, emit_rows, state
-from store.query import ExportFormat, export_relation, readonly_rows
+from store.formats import ExportFormat
 
 app = typer.Typer()
 
@@ -18,6 +18,8 @@ def query(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Run a read-only SQL query against the results database (writes are refused)."""
+    from store.query import readonly_rows
+
     with readonly_rows(state(ctx).settings.database_url, sql) as (columns, rows):
         emit_rows(columns, rows, fmt)
 
@@ -30,6 +32,8 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")] = ...,  # type: ignore[assignment]
 ) -> None:
     """Export a table or view to CSV, JSON lines or Parquet."""
+    from store.query import export_relation
+
     st = state(ctx)
     st.engine()  # make sure the schema exists
     count = export_relation(st.settings.database_url, name, fmt, out)

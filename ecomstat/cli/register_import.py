@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, progress, state
 from ecomstat.cli.register import app
-from register.importer import ImportSummary, import_register
-from register.listing import list_enterprises
+
+if TYPE_CHECKING:
+    from register.importer import ImportSummary
 
 
 def _print_summary(summary: ImportSummary) -> None:
@@ -53,6 +54,8 @@ def register_import(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Validate a register CSV and import it as a new snapshot (all or nothing)."""
+    from register.importer import import_register
+
     engine = state(ctx).engine()
     with progress(transient=True) as bar:
         task = bar.add_task(f"importing {file.name}", total=None, rate="")
@@ -86,6 +89,8 @@ def register_list(
     ] = None,
 ) -> None:
     """List enterprises of the register (ordered by id)."""
+    from register.listing import list_enterprises
+
     columns, rows = list_enterprises(
         state(ctx).engine(), country=country, nace_section=nace_section, limit=limit
     )

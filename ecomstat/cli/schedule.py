@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, state
-from scheduler import campaigns
-from scheduler.campaigns import CampaignSpec
-from scheduler.jobs import run_campaign
 from scheduler.steps import STEPS
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 app = typer.Typer(help="Crawl campaigns: what to run, when, and what happened.", no_args_is_help=True)
 service_app = typer.Typer(help="The scheduler service that runs the campaigns.", no_args_is_help=True)
+
+
+def _campaigns() -> ModuleType:
+    """scheduler.campaigns loads APScheduler and SQLAlchemy: only when a command runs."""
+    from scheduler import campaigns
+
+    return campaigns
 
 
 @app.command("add")
@@ -32,8 +39,10 @@ def add(
 ) -> None:
     """Add a campaign: a cron trigger and the steps it runs in order."""
     st = state(ctx)
+    from scheduler.campaigns import CampaignSpec
+
     spec = CampaignSpec(name, cron, steps.split(","), select, max_pages, retries, retry_delay, step_timeout, command)
-    campaign = campaigns.add(st.engine(), st.settings.database_url, spec)
+    campaign = _campaigns().add(st.engine(), st.settings.database_url, spec)
     typer.echo(f"added campaign {campaign.name}: {campaign.cron} -> {', '.join(campaign.steps)}")
 
 
@@ -44,7 +53,7 @@ def list_(ctx: typer.Context, fmt: Annotated[OutputFormat, typer.Option("--forma
         (s.campaign.name, s.campaign.cron, ",".join(s.campaign.steps), s.campaign.selection,
          "paused" if s.campaign.paused else "active", s.next_run,
          s.last_run.started_at if s.last_run else None, s.last_run.status if s.last_run else None)
-        for s in campaigns.status(state(ctx).engine())
+        for s in _campaigns().status(state(ctx).engine())
     ]
     emit_rows(["name", "cron", "steps", "select", "state", "next_run", "last_run", "last_status"], rows, fmt)
 
@@ -52,35 +61,37 @@ def list_(ctx: typer.Context, fmt: Annotated[OutputFormat, typer.Option("--forma
 @app.command("pause")
 def pause(ctx: typer.Context, name: str) -> None:
     """Pause a campaign (its cron trigger stops firing)."""
-    campaigns.set_paused(state(ctx).engine(), name, True)
+    _campaigns().set_paused(state(ctx).engine(), name, True)
     typer.echo(f"paused {name}")
 
 
 @app.command("resume")
 def resume(ctx: typer.Context, name: str) -> None:
     """Resume a paused campaign."""
-    campaigns.set_paused(state(ctx).engine(), name, False)
+    _campaigns().set_paused(state(ctx).engine(), name, False)
     typer.echo(f"resumed {name}")
 
 
 @app.command("remove")
 def remove(ctx: typer.Context, name: str) -> None:
     """Remove a campaign and its job (its run history is deleted with it)."""
-    campaigns.remove(state(ctx).engine(), name)
+    _campaigns().remove(state(ctx).engine(), name)
     typer.echo(f"removed {name}")
 
 
 @app.command("run-now")
 def run_now(ctx: typer.Context, name: str) -> None:
     """Run a campaign now, in this process (refused while a run of it is going on)."""
+    from scheduler.jobs import run_campaign
+
     st = state(ctx)
     engine = st.engine()
-    run_id = run_campaign(engine, st.settings.database_url, campaigns.get(engine, name), trigger="manual")
+    run_id = run_campaign(engine, st.settings.database_url, _campaigns().get(engine, name), trigger="manual")
     if run_id is None:
         from scheduler.errors import CampaignBusy
 
         raise CampaignBusy(f"campaign {name} is already running")
-    _, run = campaigns.history(engine, name, limit=1)[0]
+    _, run = _campaigns().history(engine, name, limit=1)[0]
     typer.echo(f"run {run_id} of {name}: {run.status}" + (f" ({run.error})" if run.error else ""))
     if run.status != "finished":
         raise typer.Exit(1)
@@ -94,7 +105,7 @@ def history(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Show campaign runs, newest first, with per-step status, duration and error."""
-    entries = campaigns.history(state(ctx).engine(), name, limit)
+    entries = _campaigns().history(state(ctx).engine(), name, limit)
     if fmt is OutputFormat.json:
         for campaign_name, run in entries:
             emit_json_line({
