@@ -127,7 +127,7 @@ def _models(engine: Engine) -> dict[str, Any] | None:
     rows = []
     for m in models:
         base = {"name": m.name, "version": m.version, "kind": m.kind,
-                "sha": (m.training_data_sha256 or "")[:12], "created": m.created_at,
+                "sha": m.training_data_sha256 or "", "created": m.created_at,
                 "evaluation": str((m.metrics or {}).get("evaluation", ""))}
         # Metrics are flat ({"f1": ...}) or grouped by variant ({"combined": {"f1": ...},
         # "keyword_rule": {...}}, the model and its baselines): one row per variant.
