@@ -10,3 +10,8 @@ class Method(str, enum.Enum):
     naive = "naive"
     corrected = "corrected"
     calibrated = "calibrated"
+
+
+# Which estimate to show when a cell was built with several methods: the one that uses the
+# most information (calibration to register totals, then misclassification correction).
+PREFERENCE: tuple[str, ...] = (Method.calibrated.value, Method.corrected.value, Method.naive.value)

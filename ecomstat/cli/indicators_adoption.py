@@ -95,3 +95,35 @@ def show(
                   (_row(r, fmt) + [r.breakdown, r.provenance] for r in records), fmt)
         return
     emit_rows(_COLUMNS, (_row(r, fmt) for r in records), fmt)
+
+
+_COMPARE_COLUMNS = ["indicator", "breakdown_key", "period", "web", "web_se", "survey", "survey_se",
+                    "difference", "z", "p_value", "verdict"]
+
+
+@app.command("compare")
+def compare(
+    ctx: typer.Context,
+    survey: Annotated[Path, typer.Option("--survey", help="CSV: indicator,breakdown,estimate[,se][,ci_low,ci_high][,period].")],
+    period: Annotated[Optional[str], typer.Option(help="Only this period.")] = None,
+    method: Annotated[Optional[str], typer.Option(help="Web values of this method (default: the best stored).")] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
+) -> None:
+    """Compare stored web-based values with survey estimates, cell by cell (z-test of the difference)."""
+    from indicators.survey import Verdict, compare_with_store
+
+    comparisons = compare_with_store(state(ctx).engine(), survey, period=period, method=method)
+    digits = 2 if fmt is OutputFormat.table else 6
+
+    def rounded(value: float | None) -> float | None:
+        return None if value is None else round(value, digits)
+
+    emit_rows(_COMPARE_COLUMNS, ([c.indicator, c.breakdown_key, c.period, rounded(c.web_estimate),
+                                 rounded(c.web_se), rounded(c.survey_estimate), rounded(c.survey_se),
+                                 rounded(c.difference), rounded(c.z),
+                                 None if c.p_value is None else round(c.p_value, 4), c.verdict.value]
+                                for c in comparisons), fmt)
+    differs = sum(c.verdict is Verdict.differs for c in comparisons)
+    missing = sum(c.verdict is Verdict.no_web_value for c in comparisons)
+    err_console.print(f"{len(comparisons)} cells compared: {differs} differ at the 5% level"
+                      + (f", {missing} without a web value" if missing else ""), highlight=False)

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, select, text
 
 from indicators.adoption import INDICATORS
 from indicators.errors import InvalidIndicatorInput
+from indicators.methods import PREFERENCE
 from indicators.report import charts
 from indicators.results import IndicatorRecord, read_values
 from indicators.units import SIZE_CLASSES
@@ -31,7 +32,6 @@ ADOPTION_LABELS = {"ECOM_WEBSITE": "website", "ECOM_WEB_SALES": "web sales",
                    "ECOM_SITE_UNREACHABLE": "site unreachable"}
 COVERAGE_CODE = "SDG_9_c_1"
 INTERNET_USE_CODE = "SDG_17_8_1"
-METHOD_PREFERENCE = ("calibrated", "corrected", "naive")
 LEVELS = ("2G", "3G", "4G", "5G")
 
 
@@ -42,7 +42,7 @@ def _pick(records: list[IndicatorRecord], period: str | None, method: str | None
     period = period or max(r.period for r in records)
     in_period = [r for r in records if r.period == period]
     methods = {r.method for r in in_period}
-    method = method or next((m for m in METHOD_PREFERENCE if m in methods), sorted(methods)[0] if methods else None)
+    method = method or next((m for m in PREFERENCE if m in methods), sorted(methods)[0] if methods else None)
     return [r for r in in_period if r.method == method], period, method
 
 
