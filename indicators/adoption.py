@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
-from indicators.adoption_calibration import calibrate_codes, read_totals
+from indicators.adoption_calibration import calibration_design, read_totals
 from indicators.audit import audit_confusions, latest_audit_set, website_prediction
 from indicators.bootstrap import audit_replicates
 from indicators.errors import IndicatorError, InvalidIndicatorInput
@@ -129,13 +129,16 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
                 )
 
     weights = units.weight
+    calibration = None
     weights_note: dict[str, Any] = {"kind": "design", "column": "enterprise.weight (1 when empty)"}
     if method is Method.calibrated:
         if options.totals is None:
             raise InvalidIndicatorInput("method calibrated needs --totals FILE.csv (size_class,nace_section,enterprises)")
         totals = read_totals(options.totals)
-        weights = calibrate_codes(units.weight, units.domains["size_class"], units.categories["size_class"],
-                                  units.domains["nace_section"], units.categories["nace_section"], totals)
+        calibration = calibration_design(units.weight, units.domains["size_class"],
+                                         units.categories["size_class"], units.domains["nace_section"],
+                                         units.categories["nace_section"], totals)
+        weights = calibration.weights()
         weights_note = {"kind": "calibrated", "method": "post-stratification (Deville & Särndal 1992)",
                         "cells": "size_class x nace_section", "totals": totals.source,
                         "totals_sha256": totals.sha256}
@@ -147,7 +150,9 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
         "weights": weights_note,
         "bootstrap": {"replicates": options.replicates, "random_state": options.random_state,
                       "ci": f"percentile {100 * (1 - options.alpha):g}%",
-                      "resampled": "units within each cell" + (" and the audit sample" if confusions else "")},
+                      "resampled": ("units within each calibration cell, weights recalibrated per replicate"
+                                    if calibration is not None else "units within each cell")
+                      + (" and the audit sample" if confusions else "")},
         "audit_set": audit_set,
         "audit_skipped": audit_skipped or None,
         "unit": "percent of enterprises in scope",
@@ -174,6 +179,7 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
                 audit=confusion, audit_draws=draws, replicates=options.replicates,
                 audit_population=audit_masks.get(definition.task) if confusion else None,
                 alpha=options.alpha, random_state=rng, min_n=options.min_n, max_cv=options.max_cv,
+                calibration=calibration,
             )
             cell_unreachable = _cell_counts(domain, unreachable)
             for key, est in estimates.items():

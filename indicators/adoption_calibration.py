@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from indicators.calibrated_bootstrap import Calibration
 from indicators.errors import InvalidIndicatorInput
 
 
@@ -71,10 +72,19 @@ def calibrate(design_weights: np.ndarray, size_class: np.ndarray, nace_section: 
 def calibrate_codes(design_weights: np.ndarray, size_codes: np.ndarray, size_names: list[str],
                     section_codes: np.ndarray, section_names: list[str], totals: Totals) -> np.ndarray:
     """`calibrate` on integer-coded cells: cell = size code x number of sections + section code."""
+    return calibration_design(design_weights, size_codes, size_names, section_codes,
+                              section_names, totals).weights()
+
+
+def calibration_design(design_weights: np.ndarray, size_codes: np.ndarray, size_names: list[str],
+                       section_codes: np.ndarray, section_names: list[str],
+                       totals: Totals) -> Calibration:
+    """The calibration cells of every unit with their register totals, checked both ways: a
+    cell with units needs a total, a total needs units (else the weights are undefined)."""
     cell = size_codes.astype(np.int64) * len(section_names) + section_codes
-    sums = np.bincount(cell, weights=design_weights, minlength=len(size_names) * len(section_names))
+    cell_count = len(size_names) * len(section_names)
     present = {(size_names[c // len(section_names)], section_names[c % len(section_names)]): c
-               for c in np.flatnonzero(np.bincount(cell, minlength=len(sums))).tolist()}
+               for c in np.flatnonzero(np.bincount(cell, minlength=cell_count)).tolist()}
     missing = sorted(set(present) - set(totals.cells))
     if missing:
         raise InvalidIndicatorInput(
@@ -86,7 +96,8 @@ def calibrate_codes(design_weights: np.ndarray, size_codes: np.ndarray, size_nam
             f"no units to calibrate cell(s) {', '.join(f'{s} x {n}' for s, n in empty[:10])}; "
             "collapse cells in the totals file"
         )
-    factor = np.zeros(len(sums))
+    cell_totals = np.zeros(cell_count)
     for key, c in present.items():
-        factor[c] = totals.cells[key] / sums[c]
-    return design_weights * factor[cell]
+        cell_totals[c] = totals.cells[key]
+    return Calibration(design_weights=np.asarray(design_weights, dtype=float), cells=cell,
+                       totals=cell_totals)

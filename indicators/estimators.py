@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from indicators.bootstrap import audit_replicates, masked_share_replicates, share_replicates
+from indicators.calibrated_bootstrap import Calibration, calibrated_replicates
 from indicators.errors import InvalidIndicatorInput
 from indicators.methods import Method
 
@@ -148,6 +149,7 @@ def estimate_share(
     random_state: int | np.random.Generator | None = None,
     min_n: int = 20,
     max_cv: float = 0.35,
+    calibration: Calibration | None = None,
 ) -> dict[Hashable, ShareEstimate]:
     """Estimate the share of units with y=1, per domain (key ``None`` when no domain is given).
 
@@ -160,6 +162,8 @@ def estimate_share(
     weighted share of masked units (both resampled together). Flags: ``low-n`` (n < min_n), ``high-cv``
     (CV > max_cv), ``clipped`` (Rogan–Gladen outside [0,1]), ``unstable-correction`` (more than
     1% of replicates undefined), ``uncorrected`` (a correcting method without an audit sample).
+    calibration: the design behind calibrated ``weights``; the bootstrap then resamples within
+    calibration cells and recalibrates each replicate (`indicators.calibrated_bootstrap`).
     """
     method = Method(method)
     if replicates < 2:
@@ -172,6 +176,8 @@ def estimate_share(
     mask_a = None if audit_population is None else np.asarray(audit_population, dtype=bool)
     if mask_a is not None and mask_a.shape != y_a.shape:
         raise InvalidIndicatorInput("audit_population must have one value per unit")
+    if calibration is not None and calibration.cells.shape != y_a.shape:
+        raise InvalidIndicatorInput("calibration must describe every unit")
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
 
     correct = method is not Method.naive and audit is not None
@@ -201,16 +207,34 @@ def estimate_share(
     for key, index in groups.items():
         y_d, w_d = y_a[index], w_a[index]
         p_obs = float(np.sum(w_d * y_d) / np.sum(w_d))
-        p_star = share_replicates(y_d, w_d, replicates, rng) if not (correct and mask_a is not None) else None
+        masked_correction = correct and mask_a is not None
+        calibrated = None
+        if calibration is not None:
+            in_domain = np.zeros(len(y_a), dtype=bool)
+            in_domain[index] = True
+            calibrated = calibrated_replicates(y_a, in_domain, calibration, replicates, rng,
+                                               mask_a if masked_correction else None)
+        if masked_correction:
+            p_star = None
+        elif calibrated is not None:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                p_star = calibrated.y / calibrated.total
+        else:
+            p_star = share_replicates(y_d, w_d, replicates, rng)
         flags: list[str] = []
-        if correct and mask_a is not None:
+        if masked_correction:
             m_d = mask_a[index]
             inside = float(np.sum(w_d * m_d))
             fraction = inside / float(np.sum(w_d))
             p_in = float(np.sum(w_d * y_d * m_d) / inside) if inside > 0 else 0.0
             estimate, clipped = _corrected(p_in, audit)  # type: ignore[arg-type]
             estimate, clipped = estimate * fraction, clipped and inside > 0
-            p_in_star, fraction_star = masked_share_replicates(y_d, w_d, m_d, replicates, rng)
+            if calibrated is not None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p_in_star = calibrated.y_masked / calibrated.masked
+                    fraction_star = calibrated.masked / calibrated.total
+            else:
+                p_in_star, fraction_star = masked_share_replicates(y_d, w_d, m_d, replicates, rng)
             star = fraction_star * np.where(fraction_star > 0, rogan_gladen(p_in_star, sens_star, spec_star), 0.0)
             flags += ["clipped"] if clipped else []
         elif correct:
