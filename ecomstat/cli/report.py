@@ -18,9 +18,10 @@ def report(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory (index.html).")],
     period: Annotated[Optional[str], typer.Option(help="Only this period (default: latest).")] = None,
     method: Annotated[Optional[str], typer.Option(help="Adoption method to chart (default: best available).")] = None,
+    survey: Annotated[Optional[Path], typer.Option(help="Survey estimates CSV to compare with (see `indicators compare`).")] = None,
 ) -> None:
     """Write a self-contained HTML report: adoption with CIs, coverage, classifier quality, crawls."""
     from indicators.report import write_report
 
-    path = write_report(state(ctx).engine(), out, period=period, method=method)
+    path = write_report(state(ctx).engine(), out, period=period, method=method, survey=survey)
     typer.echo(f"wrote {path}")

@@ -22,6 +22,7 @@ from indicators.errors import InvalidIndicatorInput
 from indicators.methods import PREFERENCE
 from indicators.report import charts
 from indicators.results import IndicatorRecord, read_values
+from indicators.survey import compare, read_survey
 from indicators.units import SIZE_CLASSES
 from store.engine import transaction
 from store.models import Model
@@ -178,12 +179,18 @@ def _crawls(engine: Engine) -> dict[str, Any] | None:
     return {"rows": rows, "figures": [figure]}
 
 
-def build_context(engine: Engine, *, period: str | None = None, method: str | None = None) -> dict[str, Any]:
+def build_context(engine: Engine, *, period: str | None = None, method: str | None = None,
+                  survey: Path | None = None) -> dict[str, Any]:
     adoption_all = read_values(engine, indicator=ADOPTION_CODES)
     adoption, chosen_period, chosen_method = _pick(adoption_all, period, method)
     if (period or method) and adoption_all and not adoption:
         raise InvalidIndicatorInput(f"no adoption values for period {period!r} and method {method!r}")
+    comparisons = None
+    if survey is not None:  # the adoption values shown above, cell by cell against the survey
+        comparisons = compare(adoption, [v for v in read_survey(survey)
+                                         if v.period in (None, chosen_period)])
     return {
+        "survey": {"file": Path(survey).name, "rows": comparisons} if survey is not None else None,
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "database": engine.url.render_as_string(hide_password=True),
         "period": chosen_period,
@@ -196,17 +203,20 @@ def build_context(engine: Engine, *, period: str | None = None, method: str | No
     }
 
 
-def render_report(engine: Engine, *, period: str | None = None, method: str | None = None) -> str:
+def render_report(engine: Engine, *, period: str | None = None, method: str | None = None,
+                  survey: Path | None = None) -> str:
     env = Environment(loader=PackageLoader("indicators.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["num"] = lambda v, d=1: "" if v is None else f"{v:.{d}f}"
-    return env.get_template("report.html.j2").render(**build_context(engine, period=period, method=method))
+    return env.get_template("report.html.j2").render(
+        **build_context(engine, period=period, method=method, survey=survey))
 
 
-def write_report(engine: Engine, out: str | Path, *, period: str | None = None, method: str | None = None) -> Path:
+def write_report(engine: Engine, out: str | Path, *, period: str | None = None,
+                 method: str | None = None, survey: Path | None = None) -> Path:
     """Write `out/index.html` (created if needed); returns its path. Renders before writing, so
     a failure leaves any previous report in place."""
-    html = render_report(engine, period=period, method=method)
+    html = render_report(engine, period=period, method=method, survey=survey)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InvalidIndicatorInput(f"--out {out} exists and is not a directory")

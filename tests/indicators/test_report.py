@@ -99,3 +99,20 @@ def test_coverage_chart_uses_one_method_when_both_are_stored(sqlite_engine: Engi
     html = _report(sqlite_engine, tmp_path / "report")
     assert "SDG 9.c.1), 2025, method centroid" in html
     assert "AND method = &#39;centroid&#39;" in html
+
+
+def test_report_compares_with_a_survey(sqlite_engine: Engine, tmp_path: Path) -> None:
+    _fill(sqlite_engine)
+    from indicators.results import read_values
+
+    (web,) = [r for r in read_values(sqlite_engine, indicator="ECOM_WEB_SALES", period="2025")
+              if not r.breakdown]
+    survey = tmp_path / "survey.csv"
+    survey.write_text("indicator,breakdown,estimate,se,period\n"
+                      f"ECOM_WEB_SALES,total,{web.estimate + 40!r},0.5,2025\n"
+                      f"ECOM_WEB_SALES,total,{web.estimate:.1f},0.5,2019\n")  # another period: left out
+    html = _report(sqlite_engine, tmp_path / "report", "--survey", str(survey))
+    section = html[html.index('id="survey"'):html.index('id="coverage"')]
+    assert "survey.csv" in section and section.count("<tr>") == 2  # header + the 2025 row
+    assert "differs" in section and f"{-40.0:.1f}" in section
+    assert 'id="survey"' not in _report(sqlite_engine, tmp_path / "plain")
