@@ -4,7 +4,8 @@
 
 Throughput: the 458 reference pages are written into a gzipped WARC (as the crawler stores
 them), then read back and classified in one process (one core): WARC read + decode + parse +
-signals + text model + calibrated probability + evidence. Reported per stage and overall.
+signals + text model + calibrated probability + evidence. Reported per stage and overall; the
+site characteristics (`classify sites` adds them per site, from the parsed pages) separately.
 Quality: 5-fold StratifiedGroupKFold by site (no site in two folds) of the combined model, a
 bag-of-words model alone and a keyword rule; precision, recall, F1, ROC AUC, Brier.
 
@@ -31,8 +32,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from classifiers.characteristics import site_characteristics  # noqa: E402
 from classifiers.ecommerce import load_model  # noqa: E402
 from classifiers.ecommerce.model import prepare  # noqa: E402
+from classifiers.ecommerce.sites import long_lived_frozen  # noqa: E402
 from classifiers.ecommerce.training import cross_validate, load_labelled_pages  # noqa: E402
 from classifiers.html import parse_html  # noqa: E402
 from spiders.warc import WarcFileWriter, read_html  # noqa: E402
@@ -59,28 +62,32 @@ def throughput(pages_dir: Path, repeat: int) -> dict[str, float]:
         clock = time.process_time
         # CPU time as well as wall time: on a shared machine wall time measures the neighbours.
         cpu_started = clock()
-        for _ in range(repeat):
-            for url, offset, _size in stored:
-                c0, t0 = clock(), time.perf_counter()
-                body = read_html(writer.path, offset)
-                c1, t1 = clock(), time.perf_counter()
-                doc = parse_html(body, url)
-                c2, t2 = clock(), time.perf_counter()
-                prepared = prepare(doc)
-                c3, t3 = clock(), time.perf_counter()
-                model.predict(prepared)
-                c4, t4 = clock(), time.perf_counter()
-                for name, wall, cpu_time in (("warc_read", t1 - t0, c1 - c0),
-                                             ("parse", t2 - t1, c2 - c1),
-                                             ("signals", t3 - t2, c3 - c2),
-                                             ("model", t4 - t3, c4 - c3)):
-                    stage[name] += wall
-                    cpu_stage[name] += cpu_time
-                per_page.append(t4 - t0)
+        with long_lived_frozen():  # as `classify sites` does
+            for _ in range(repeat):
+                for url, offset, _size in stored:
+                    c0, t0 = clock(), time.perf_counter()
+                    body = read_html(writer.path, offset)
+                    c1, t1 = clock(), time.perf_counter()
+                    doc = parse_html(body, url)
+                    c2, t2 = clock(), time.perf_counter()
+                    prepared = prepare(doc)
+                    c3, t3 = clock(), time.perf_counter()
+                    model.predict(prepared)
+                    c4, t4 = clock(), time.perf_counter()
+                    for name, wall, cpu_time in (("warc_read", t1 - t0, c1 - c0),
+                                                 ("parse", t2 - t1, c2 - c1),
+                                                 ("signals", t3 - t2, c3 - c2),
+                                                 ("model", t4 - t3, c4 - c3)):
+                        stage[name] += wall
+                        cpu_stage[name] += cpu_time
+                    per_page.append(t4 - t0)
+                    del prepared  # its tokens, before the next page is read (as classify_site)
         cpu = clock() - cpu_started
+        site_cpu, site_wall = _characteristics_time(writer.path, stored, rows)
     total = sum(per_page)
     n = len(per_page)
     sizes = [s for _, _, s in stored]
+    unique = len(rows)
     return {
         "pages": n, "median_page_kb": round(statistics.median(sizes) / 1024, 1),
         "pages_per_second": round(n / total, 1),
@@ -93,19 +100,41 @@ def throughput(pages_dir: Path, repeat: int) -> dict[str, float]:
         **{f"{k}_cpu_ms_per_page": round(v / n * 1000, 2) for k, v in cpu_stage.items()},
         "classify_only_pages_per_cpu_second": round(
             n / (cpu_stage["parse"] + cpu_stage["signals"] + cpu_stage["model"]), 1),
+        "site_characteristics_ms_per_page": round(site_wall / unique * 1000, 2),
+        "site_characteristics_cpu_ms_per_page": round(site_cpu / unique * 1000, 2),
+        "with_characteristics_pages_per_cpu_second": round(
+            n / (cpu + site_cpu * n / unique), 1),
     }
+
+
+def _characteristics_time(warc: Path, stored: list[tuple[str, int, int]],
+                          rows: list[dict[str, str]]) -> tuple[float, float]:
+    """(CPU, wall) seconds of `site_characteristics` over the reference sites, one site at a
+    time, given its parsed pages and fingerprint scans (made untimed: `classify sites` has
+    them from the page classification)."""
+    sites: dict[str, list[tuple[str, int]]] = {}
+    for (url, offset, _size), row in zip(stored, rows):
+        sites.setdefault(row["site"], []).append((url, offset))
+    cpu = wall = 0.0
+    for pages in sites.values():
+        docs = [parse_html(read_html(warc, offset), url) for url, offset in pages]
+        scans = [prepare(doc).hay_scan for doc in docs]
+        cpu_started, started = time.process_time(), time.perf_counter()
+        site_characteristics(docs, [], scans)
+        cpu += time.process_time() - cpu_started
+        wall += time.perf_counter() - started
+    return cpu, wall
 
 
 def reference_outputs(pages_dir: Path) -> dict[str, Any]:
     """Everything the classifier says about the reference pages (see module docstring)."""
     from collections import defaultdict
 
-    from classifiers.characteristics import site_characteristics
-
     model = load_model()
     rows = list(csv.DictReader(open(pages_dir / "labels.csv", encoding="utf-8")))
     pages: dict[str, Any] = {}
     by_site: dict[str, list[Any]] = defaultdict(list)
+    hay_scans: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
         body = gzip.decompress((pages_dir / row["file"]).read_bytes())
         doc = parse_html(body, row["url"] or f"http://unknown.invalid/{row['file']}")
@@ -117,8 +146,9 @@ def reference_outputs(pages_dir: Path) -> dict[str, Any]:
             "features": prepared.features, "text": prepared.text,
             "doc": dataclasses.asdict(doc)}
         by_site[row["site"]].append(doc)
+        hay_scans[row["site"]].append(prepared.hay_scan)  # reused as `classify sites` does
     sites = {site: {task: [c.label, c.evidence]
-                    for task, c in site_characteristics(docs, []).items()}
+                    for task, c in site_characteristics(docs, [], hay_scans[site]).items()}
              for site, docs in by_site.items()}
     return json.loads(json.dumps({"pages": pages, "sites": sites}))  # as a file would hold it
 

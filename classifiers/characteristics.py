@@ -12,13 +12,14 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from classifiers.ecommerce.platforms import (SHOP_PLATFORMS, FingerprintMatcher, haystack,
                                              table_hits)
-from classifiers.ecommerce.signals import BOOKING_ENGINES
-from classifiers.html import PageDoc
+from classifiers.ecommerce.signals import BOOKING_ENGINES, HayScan
+from classifiers.html import Link, PageDoc
 from classifiers.lexicon import Lexicon, tokens
 from ecomstat.urls import registered_domain
 
@@ -150,23 +151,29 @@ class Characteristic:
             self.evidence.append(item)
 
 
-def _split(url: str) -> tuple[str, str, list[str]]:
-    """(registered-domain name, path, path segments) of an absolute link; ('', '', []) else."""
+@lru_cache(maxsize=65_536)
+def _split(url: str) -> tuple[str, str, tuple[str, ...]]:
+    """(registered-domain name, path, path segments) of an absolute link; ('', '', ()) else.
+    Cached: a site's pages repeat their navigation links."""
     if url.startswith("//"):
         url = "https:" + url
     if not url.startswith(("http://", "https://")):
-        return "", "", []
+        return "", "", ()
     try:
         parts = urlsplit(url)
         domain = registered_domain(parts.hostname or "")
     except ValueError:
-        return "", "", []
+        return "", "", ()
     path = parts.path or "/"
-    return domain.split(".")[0], path, [s for s in path.split("/") if s]
+    return domain.split(".")[0], path, tuple(s for s in path.split("/") if s)
 
 
 def marketplace_store(url: str) -> str | None:
     name, path, _ = _split(url)
+    return _marketplace(url, name, path)
+
+
+def _marketplace(url: str, name: str, path: str) -> str | None:
     if name in MARKETPLACES and not _MARKETPLACE_GENERIC.match(path):
         query_store = "seller=" in url or "me=" in url or "shop" in url.lower()
         if path != "/" or query_store:
@@ -177,6 +184,10 @@ def marketplace_store(url: str) -> str | None:
 def social_profile(url: str) -> str | None:
     """The network's name when `url` is a profile page (not a share button or a post)."""
     name, _, segments = _split(url)
+    return _social(url, name, segments)
+
+
+def _social(url: str, name: str, segments: tuple[str, ...]) -> str | None:
     for network, (names, not_profiles) in SOCIAL_NETWORKS.items():
         if name not in names:
             continue
@@ -195,6 +206,51 @@ def social_profile(url: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65_536)
+def _link_words(text: str) -> tuple[bool, bool, bool]:
+    """Whether a short link text names a job, privacy or booking page (one tokenisation for
+    the three lexicons; cached: navigation texts repeat on every page)."""
+    words = tokens(text)
+    return (JOB_WORDS.first(words) is not None, PRIVACY_WORDS.first(words) is not None,
+            BOOKING_WORDS.first(words) is not None)
+
+
+class _Resolver:
+    """`link.resolve(page)` for the pages of one site, remembering the results that do not
+    depend on the page's path: an href starting with "/" (root-relative or "//host"), or
+    "http(s)://" with a host, resolves (urljoin) from the page's scheme and host alone."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[str, str, str], str] = {}
+        self._origin: tuple[str, str] | None = None
+        self._page = ""
+
+    def page(self, page: str) -> None:
+        self._page = page
+        try:
+            parts = urlsplit(page)
+            self._origin = (parts.scheme, parts.netloc) if page else None
+        except ValueError:
+            self._origin = None
+
+    def __call__(self, link: Link) -> str:
+        href = link.url
+        if self._origin is None or not (href[:1] == "/" or _has_host(href)):
+            return link.resolve(self._page)
+        key = (*self._origin, href)
+        absolute = self._known.get(key)
+        if absolute is None:
+            absolute = self._known[key] = link.resolve(self._page)
+        return absolute
+
+
+def _has_host(href: str) -> bool:
+    for scheme in ("http://", "https://"):
+        if href.startswith(scheme):
+            return href[len(scheme) : len(scheme) + 1] not in ("", "/", "?", "#")
+    return False
+
+
 def _languages(docs: Sequence[PageDoc], stored: Iterable[str | None]) -> list[str]:
     found: Counter[str] = Counter()
     for code in [d.lang for d in docs] + [h for d in docs for h in d.hreflangs] + list(stored):
@@ -204,37 +260,41 @@ def _languages(docs: Sequence[PageDoc], stored: Iterable[str | None]) -> list[st
     return sorted(found)
 
 
-def site_characteristics(docs: Sequence[PageDoc],
-                         stored_languages: Iterable[str | None] = ()) -> dict[str, Characteristic]:
-    """All characteristics of one site from its pages (each PageDoc must carry its URL)."""
+def site_characteristics(docs: Sequence[PageDoc], stored_languages: Iterable[str | None] = (),
+                         hay_scans: Sequence[HayScan] | None = None) -> dict[str, Characteristic]:
+    """All characteristics of one site from its pages (each PageDoc must carry its URL).
+    `hay_scans` are the pages' `signals.scan_haystack` results when the caller has them."""
     result = {task: Characteristic(task, "no") for task in TASKS}
     platforms: Counter[str] = Counter()
-    for doc in docs:
+    resolve = _Resolver()
+    for index, doc in enumerate(docs):
         page = doc.url
+        resolve.page(page)
         for link in doc.links:
-            absolute = link.resolve(page)
-            if market := marketplace_store(absolute):
+            absolute = resolve(link)
+            domain_name, path, segments = _split(absolute)
+            if market := _marketplace(absolute, domain_name, path):
                 result["marketplace"].label = "yes"
                 result["marketplace"].add(page, f"{market}: {absolute}")
-            if network := social_profile(absolute):
+            if network := _social(absolute, domain_name, segments):
                 result["social_media"].label = "yes"
                 result["social_media"].add(page, f"{network}: {absolute}")
-            if absolute.startswith(("http", "//")):
-                path = _split(absolute)[1]
-            else:  # relative href and no page URL to resolve it against
-                path = "/" + link.url.lstrip("/")
+            if not absolute.startswith(("http", "//")):
+                path = "/" + link.url.lstrip("/")  # relative href and no page URL to resolve it
             text = link.text if len(link.text) < 60 else ""
-            if JOB_URL.search(path) or (text and JOB_WORDS.search(text)):
+            job, privacy, booking = _link_words(text) if text else (False, False, False)
+            if JOB_URL.search(path) or job:
                 result["job_ads"].label = "yes"
                 result["job_ads"].add(page, f"link '{text}' -> {absolute}")
-            if PRIVACY_URL.search(path) or (text and PRIVACY_WORDS.search(text)):
+            if PRIVACY_URL.search(path) or privacy:
                 result["privacy_policy"].label = "yes"
                 result["privacy_policy"].add(page, f"link '{text}' -> {absolute}")
-            if text and BOOKING_WORDS.search(text) or BOOKING_URL.search(path) and text:
+            if booking or BOOKING_URL.search(path) and text:
                 result["online_booking"].label = "yes"
                 result["online_booking"].add(page, f"link '{text}' -> {absolute}")
         _page_level(doc, result)
-        found, words = _FINGERPRINTS.scan(haystack(doc))  # one pass: platforms and engines
+        # One pass for platforms and engines, or the signals' pass (a superset of tables).
+        found, words = hay_scans[index] if hay_scans else _FINGERPRINTS.scan(haystack(doc))
         for name, fingerprint in table_hits(SHOP_PLATFORMS, found, words):
             platforms[name] += 1
             result["platform"].add(page, f"{name} ({fingerprint})")

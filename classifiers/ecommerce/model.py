@@ -25,7 +25,6 @@ few words say little).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -37,13 +36,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, cross_val_predict
 
-from classifiers.ecommerce.signals import FEATURES, Signal, extract_signals, signal_features
+from classifiers.ecommerce.signals import (FEATURES, HayScan, Signal, extract_signals,
+                                           scan_haystack, signal_features)
+from classifiers.ecommerce.words import (RELIABILITY_CHARS, WORDS, PageWords, model_pieces,
+                                         page_words)
 from classifiers.errors import ModelFileError, TrainingDataError
 from classifiers.html import PageDoc
 from classifiers.portable import LinearModel, decode_tfidf, encode_linear, encode_tfidf
 
 FEATURE_VERSION = "3"  # bump when signals or text preparation change (models must be retrained)
-TEXT_CHARS = 8_000  # visible text fed to the text model (the start of the page says most)
 FULL_COVERAGE = 0.5  # share of known words from which the text score counts fully ...
 NO_COVERAGE = 0.2  # ... and below which it does not count at all
 FULL_LENGTH = 80  # words from which the text score counts fully
@@ -57,19 +58,14 @@ MIN_EVIDENCE_WEIGHT = 0.05  # a signal contributing less (log-odds) is not evide
 MIN_TEXT_EVIDENCE = 1.0  # the text model's contribution that counts as evidence by itself
 
 
-def model_text(doc: PageDoc) -> str:
-    buttons = " ".join(doc.buttons[:50])
-    anchors = " ".join(link.text for link in doc.links[:200] if link.text)
-    return f"{doc.title} {buttons} {anchors[:3000]} {doc.text[:TEXT_CHARS]}"
-
-
-_WORDS = re.compile(r"(?u)\b[^\W\d_]{2,}\b")  # the text model's tokens: letters only
-
-
 def reliability(text: str, vocabulary: dict[str, int]) -> tuple[float, float]:
     """(coverage, weight): the share of the text's words the text model knows, and the factor
     (0..1) its score is multiplied by, from that coverage and the text's length."""
-    words = _WORDS.findall(text[:4000].lower())
+    return word_reliability(WORDS.findall(text[:RELIABILITY_CHARS].lower()), vocabulary)
+
+
+def word_reliability(words: list[str], vocabulary: dict[str, int]) -> tuple[float, float]:
+    """`reliability` from the words of the start of the text (`PageWords.head`)."""
     if not words:
         return 0.0, 0.0
     coverage = sum(map(vocabulary.__contains__, words)) / len(words)
@@ -96,11 +92,23 @@ class Prepared:
     features: list[float]
     text: str
     lang: str = ""
+    # Work the signals did that others reuse (None: redo it): the text's tokens for the text
+    # model, the haystack's fingerprints for the site characteristics.
+    words: PageWords | None = field(default=None, repr=False, compare=False)
+    hay_scan: HayScan | None = field(default=None, repr=False, compare=False)
 
 
-def prepare(doc: PageDoc) -> Prepared:
-    signals = extract_signals(doc)
-    return Prepared(signals, signal_features(signals), model_text(doc), doc.lang)
+def prepare(doc: PageDoc, *, keep_scans: bool = True) -> Prepared:
+    """Signals and text-model input of a page, from one tokenisation of its text. Training
+    keeps thousands of pages: `keep_scans=False` drops tokens and fingerprints once used."""
+    pieces = model_pieces(doc)
+    words = page_words(doc, pieces)
+    hay_scan = scan_haystack(doc)
+    signals = extract_signals(doc, words.text, hay_scan)
+    if not keep_scans:
+        return Prepared(signals, signal_features(signals), " ".join(pieces), doc.lang)
+    return Prepared(signals, signal_features(signals), " ".join(pieces), doc.lang, words,
+                    hay_scan)
 
 
 class EcommerceClassifier(ClassifierMixin, BaseEstimator):
@@ -122,7 +130,7 @@ class EcommerceClassifier(ClassifierMixin, BaseEstimator):
                                max_features=self.max_features, lowercase=True,
                                # letters only: numbers (prices, phone numbers, years) are
                                # the price signal's job and otherwise pure noise
-                               token_pattern=_WORDS.pattern, dtype=np.float64)
+                               token_pattern=WORDS.pattern, dtype=np.float64)
 
     def _text_lr(self) -> LogisticRegression:
         # liblinear: exact and ~10x faster than lbfgs on a few hundred sparse documents.
@@ -230,6 +238,10 @@ class EcommerceModel:
             raise ModelFileError(f"malformed e-commerce model: {exc}") from None
         self.terms = np.asarray(document["vectorizer"]["terms"], dtype=object)
         self.vocabulary = self.vectorizer.vocabulary_
+        # term -> number + 1 (see text_row): words, and bigrams as (word, word) pairs
+        self._unigrams = {t: i + 1 for t, i in self.vocabulary.items() if " " not in t}
+        self._bigrams = {tuple(t.split(" ")): i + 1 for t, i in self.vocabulary.items()
+                         if t.count(" ") == 1}
         self.idf = np.asarray(self.vectorizer.idf_, dtype=float)
         self.text_coef = self.text_model.coef.toarray().ravel()
         self.text_intercept = float(self.text_model.intercept[0])
@@ -248,30 +260,33 @@ class EcommerceModel:
     def version(self) -> str:
         return str(self.document.get("version", "0"))
 
-    def text_row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+    def text_row(self, text: str, words: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(term indices, tf-idf values) of one text: exactly TfidfVectorizer.transform for
         this model's settings (lower-case, letter tokens, 1–2-grams, sublinear tf, idf, l2),
-        written out because the generic transform costs several times more per page."""
-        words = _WORDS.findall(text.lower())
-        lookup = self.vocabulary.get
-        # Counted in C (Counter over map/zip); unigrams first, then bigrams, each in order of
-        # first occurrence: the same order, hence the same float sums, as a plain loop.
-        counts = Counter(map(lookup, words))
-        counts.update(map(lookup, map(" ".join, zip(words, words[1:]))))
-        counts.pop(None, None)
+        written out because the generic transform costs several times more per page.
+        `words` are the text's tokens when the caller has them (`PageWords.model`)."""
+        words = WORDS.findall(text.lower()) if words is None else words
+        # Counted in C: Counter over map/zip/filter, with term numbers shifted by one so that
+        # filter(None, ...) drops unknown terms; bigrams looked up as word pairs (no string
+        # joined per pair). Unigrams first, then bigrams, each in order of first occurrence:
+        # the same order, hence the same float sums, as a plain loop.
+        counts = Counter(filter(None, map(self._unigrams.get, words)))
+        counts.update(filter(None, map(self._bigrams.get, zip(words, words[1:]))))
         if not counts:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)) - 1
         values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))))
         values *= self.idf[indices]
         return indices, values / np.sqrt(values @ values)
 
     def _scores(self, pages: Sequence[Prepared]) -> tuple[np.ndarray, list[Any], np.ndarray]:
-        rows = [self.text_row(p.text) for p in pages]
+        rows = [self.text_row(p.text, p.words.model if p.words else None) for p in pages]
         text = np.array([values @ self.text_coef[indices] for indices, values in rows])
         text += self.text_intercept
         vocabulary = self.vocabulary
-        coverage, weight = np.array([reliability(p.text, vocabulary) for p in pages]).T
+        coverage, weight = np.array([
+            word_reliability(p.words.head, vocabulary) if p.words else
+            reliability(p.text, vocabulary) for p in pages]).T
         return text * weight, rows, coverage
 
     def predict_proba(self, pages: Sequence[Prepared | PageDoc]) -> np.ndarray:

@@ -133,6 +133,7 @@ PRODUCT_TYPES = re.compile(r"^(?:product|productgroup|offer|aggregateoffer|indiv
                            r"lodgingreservation|foodestablishmentreservation)$", re.I)
 
 FINGERPRINTS = FingerprintMatcher([SHOP_PLATFORMS, PAYMENT_PROVIDERS, BOOKING_ENGINES])
+HayScan = tuple[set[str], set[str]]  # FingerprintMatcher.scan: (substrings, whole words) found
 
 # Order matters: it is the column order of the feature vector stored with the model.
 FEATURES = (
@@ -174,6 +175,27 @@ def find_prices(text: str) -> list[str]:
     return found
 
 
+def add_to_cart_buttons(clickable: list[str], clickable_words: list[str]) -> list[str]:
+    """`[b for b in clickable if len(b) < 60 and ADD_TO_CART.search(b)][:5]`, given the tokens
+    of all of them joined, without tokenising every button: a phrase inside one button is also
+    found in the joined tokens (or a longer phrase with the same first word is), so only buttons
+    containing the first word of a phrase found there are searched."""
+    found = ADD_TO_CART.find_all(clickable_words, limit=len(ADD_TO_CART.phrases))
+    firsts = {phrase.split(" ")[0] for phrase in found}
+    hits: list[str] = []
+    for button in clickable if firsts else ():
+        if len(button) < 60 and _contains_any(button.lower(), firsts) and \
+                ADD_TO_CART.search(button):
+            hits.append(button)
+            if len(hits) == 5:
+                break
+    return hits
+
+
+def _contains_any(text: str, words: set[str]) -> bool:
+    return any(word in text for word in words)
+
+
 def _schema_types(item: Any, depth: int = 0) -> list[tuple[str, Any]]:
     """(type, node) for every typed node in a JSON-LD document (walks @graph and nesting)."""
     found: list[tuple[str, Any]] = []
@@ -203,8 +225,18 @@ def _has_price(node: Any) -> bool:
     return any(_has_price(o) for o in offers if isinstance(o, dict) and o is not node)
 
 
-def extract_signals(doc: PageDoc) -> list[Signal]:
-    """Every signal that fired on the page, strongest evidence first within each kind."""
+def scan_haystack(doc: PageDoc) -> HayScan:
+    """Platform, payment and booking-engine fingerprints in the page's haystack, in one
+    Aho-Corasick pass: (substrings found, whole words found), for `table_hits` with any of the
+    three tables (so `characteristics` can reuse it)."""
+    return FINGERPRINTS.scan(haystack(doc))
+
+
+def extract_signals(doc: PageDoc, text_words: list[str] | None = None,
+                    hay_scan: HayScan | None = None) -> list[Signal]:
+    """Every signal that fired on the page, strongest evidence first within each kind.
+    `text_words` (`tokens(doc.text)`, see `words.page_words`) and `hay_scan` (`scan_haystack`)
+    are passed when the caller has them already."""
     signals: list[Signal] = []
     add = signals.append
 
@@ -229,15 +261,16 @@ def extract_signals(doc: PageDoc) -> list[Signal]:
     if og_type == "article" or "article:published_time" in doc.meta:
         add(Signal("og_article", 1.0, f"og:type={og_type or 'article:published_time'}"))
 
-    hay = haystack(doc)
-    # One Aho-Corasick pass over the haystack for platforms, payments and engines.
-    hay_found, hay_words = FINGERPRINTS.scan(hay)
-    text_words = tokens(doc.text)
+    hay_found, hay_words = scan_haystack(doc) if hay_scan is None else hay_scan
+    text_words = tokens(doc.text) if text_words is None else text_words
     for name, fingerprint in table_hits(SHOP_PLATFORMS, hay_found, hay_words)[:1]:
         add(Signal("platform", 1.0, f"{name} ({fingerprint})"))
 
     short_anchors = " | ".join(link.text for link in doc.links if 0 < len(link.text) < 40)
-    if word := CART_WORDS.first(short_anchors):
+    # Each text tokenised once for all lexicons. Texts joined by " | " tokenise (and
+    # lower-case) part by part, so the tokens of the joined "actions" are the parts' tokens.
+    anchor_words = tokens(short_anchors)
+    if word := CART_WORDS.first(anchor_words):
         add(Signal("cart_link", 1.0, f"link '{snippet(short_anchors, word, 0)}'"))
     # One regex pass over all link paths (host names removed so cart.example.com never fires).
     paths = _HOST.sub("", "\n".join(link.url for link in doc.links))
@@ -247,7 +280,8 @@ def extract_signals(doc: PageDoc) -> list[Signal]:
         add(Signal("cart_url", 1.0, paths[line_start : line_end if line_end >= 0 else None]))
 
     clickable = doc.buttons + [b for form in doc.forms for b in form.buttons]
-    buttons = [b for b in clickable if len(b) < 60 and ADD_TO_CART.search(b)][:5]
+    clickable_words = tokens(" | ".join(clickable))
+    buttons = add_to_cart_buttons(clickable, clickable_words)
     if buttons:
         add(Signal("add_to_cart", min(len(buttons), 5) / 5, f"button '{buttons[0]}'"))
     for form in doc.forms:
@@ -278,14 +312,14 @@ def extract_signals(doc: PageDoc) -> list[Signal]:
         add(Signal("booking_engine", 1.0, f"{engines[0][0]} ({engines[0][1]})"))
 
     actions = short_anchors + " | " + " | ".join(clickable) + " | " + doc.title
-    if phrase := ORDER_PHRASES.first(actions):
+    if phrase := ORDER_PHRASES.first(anchor_words + clickable_words + tokens(doc.title)):
         add(Signal("order_phrase", 1.0, snippet(actions, phrase, 20)))
     elif phrase := ORDER_PHRASES.first(text_words[:1500]):
         add(Signal("order_phrase", 0.5, snippet(doc.text, phrase, 30)))
     terms = SHOP_TERMS.find_all(text_words, limit=6)
     if terms:
         add(Signal("shop_terms", min(len(terms), 5) / 5, "terms: " + ", ".join(terms)))
-    if phrase := ACCOUNT_WORDS.first(short_anchors):
+    if phrase := ACCOUNT_WORDS.first(anchor_words):
         add(Signal("account", 1.0, f"link '{phrase}'"))
     if any(key in doc.meta for key in ("article:published_time", "article:author", "author",
                                        "dc.date", "parsely-pub-date", "sailthru.date")):

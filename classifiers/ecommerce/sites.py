@@ -10,9 +10,11 @@ the text, links and structured data stored in its row (the evidence says which s
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +23,7 @@ from sqlalchemy import Engine, delete, insert, select
 from classifiers.characteristics import site_characteristics
 from classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
 from classifiers.ecommerce.registry import register
+from classifiers.ecommerce.signals import HayScan
 from classifiers.html import PageDoc, from_stored, parse_html
 
 logger = logging.getLogger(__name__)
@@ -100,11 +103,13 @@ def classify_site(model: EcommerceModel, pages: Sequence[Any],
         list[tuple[Any, Prediction, str]], dict[str, Any]]:
     """Predictions per page and the site's labels (task -> (label, probability, evidence)).
     `page_doc` turns a page row into (PageDoc, source); the default reads WARC or the row."""
-    docs, predictions = [], []
+    docs, predictions, hay_scans = [], [], []
     for page in pages:
         doc, source = page_doc(page)
+        prediction, hay_scan = _predict_page(model, doc)
         docs.append(doc)
-        predictions.append((page, model.predict(prepare(doc)), source))
+        hay_scans.append(hay_scan)
+        predictions.append((page, prediction, source))
     # Shop pages (decision yes) first, then by probability.
     ranked = sorted(predictions, key=lambda item: (-item[1].ecommerce, -item[1].probability))
     has_sales = bool(ranked) and ranked[0][1].ecommerce
@@ -113,7 +118,7 @@ def classify_site(model: EcommerceModel, pages: Sequence[Any],
                  "ecommerce": p.ecommerce, "source": source, "signals": p.evidence[:5]}
                 for page, p, source in ranked[:3]]
     stored_languages = [page.language for page in pages]
-    characteristics = site_characteristics(docs, stored_languages)
+    characteristics = site_characteristics(docs, stored_languages, hay_scans)
     # Web sales include orders for services: a booking form or booking engine on a crawled
     # page (not a mere "book now" link) makes the site a web seller even when no single page
     # looks like a shop to the page model.
@@ -129,6 +134,28 @@ def classify_site(model: EcommerceModel, pages: Sequence[Any],
     return predictions, labels
 
 
+def _predict_page(model: EcommerceModel, doc: PageDoc) -> tuple[Prediction, HayScan | None]:
+    """The page's prediction and fingerprint scan (kept for the site characteristics). The
+    page's tokens go when this returns: thousands of small strings kept alive while the next
+    page is parsed made that parse ~10% slower (bench/bench_classify.py)."""
+    prepared = prepare(doc)
+    return model.predict(prepared), prepared.hay_scan
+
+
+@contextmanager
+def long_lived_frozen() -> Iterator[None]:
+    """While many pages stream through: everything alive now (modules, the loaded model: some
+    hundred thousand objects) is collected once, then kept out of the garbage collector's
+    full passes, which otherwise walk it every few hundred pages (~15% of the CPU time of
+    classifying a page, measured by bench/bench_classify.py); it goes back on exit."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -138,13 +165,23 @@ def classify_sites(engine: Engine, model: EcommerceModel, *,
                    website_ids: Sequence[int] | None = None,
                    progress: Callable[[int, int], None] | None = None) -> SitesSummary:
     """Classify every website with crawled pages (or the given ids) and store the labels."""
-    from store import transaction
-    from store.models import Classification
-
     started = time.perf_counter()
     model_id = register(engine, model)
     summary = SitesSummary(model.name, model.version, model_id)
     websites = _websites(engine, website_ids)
+    with long_lived_frozen():
+        _classify_batches(engine, model, model_id, websites, summary, progress)
+    summary.seconds = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _classify_batches(engine: Engine, model: EcommerceModel, model_id: int,
+                      websites: Sequence[tuple[int, str]], summary: SitesSummary,
+                      progress: Callable[[int, int], None] | None) -> None:
+    """Classify the websites batch by batch, each batch's labels written in one transaction."""
+    from store import transaction
+    from store.models import Classification
+
     done = 0
     for batch in _batches(websites, SITE_BATCH):
         rows: list[dict[str, Any]] = []
@@ -185,8 +222,6 @@ def classify_sites(engine: Engine, model: EcommerceModel, *,
                         Classification.target_id.in_(list(chunk))))
             if rows:
                 session.execute(insert(Classification), rows)
-    summary.seconds = round(time.perf_counter() - started, 2)
-    return summary
 
 
 def _review(decision: bool, probability: float | None, model: EcommerceModel) -> bool:

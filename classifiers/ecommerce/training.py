@@ -87,7 +87,7 @@ def load_labelled_pages(labels_csv: str | Path, pages_dir: str | Path | None = N
         raise TrainingDataError("need at least 10 labelled pages with both classes to train")
     pages = []
     for i, (path, _, url, _) in enumerate(entries):
-        pages.append(prepare(parse_html(read_page_file(path), url)))
+        pages.append(prepare(parse_html(read_page_file(path), url), keep_scans=False))
         if progress:
             progress(i + 1, len(entries))
     digest = sha256_files([labels_csv] + [e[0] for e in entries])
