@@ -1,13 +1,21 @@
 """Crawl speed and memory on the sample web: the full pipeline (`ecomstat crawl sites`: fetch,
 extract, store, WARC) against a bare Scrapy spider that only fetches the same pages.
 
-    python bench/bench_crawl.py --sites 200            # speed: pages/s both ways and the ratio
-    python bench/bench_crawl.py --sites 900 --no-bare  # peak memory of a ~10,000-page crawl
+    python bench/bench_crawl.py --sites 200 --repeat 3   # pages/s both ways, the ratio, 3 pairs
+    python bench/bench_crawl.py --sites 650 --repeat 0   # peak memory of a ~10,000-page crawl
 
-Politeness delays are off (loopback sample web only: ECOMSTAT_RELAX_MAPPED_DELAYS, no
-AutoThrottle); rendering is off so both crawls fetch exactly the same URLs. Pages/s is measured
-over the spider's own elapsed time (process start-up excluded), for both crawls alike; CPU per
-page is the user+system time of each crawl's whole process tree (start-up included).
+Order: one full crawl first (it finds the page URLs, and warms the sample web's page cache so
+neither side is measured against pages rendered on the fly), then `--repeat` pairs of (bare,
+full), each full crawl into a fresh database and data directory. Both sides: the same URLs
+(the bare spider fetches every page URL the full crawl stored), 32 concurrent requests, 2 per
+site, the same reactor and the same pooled HTTP handler for the host map's proxy address,
+politeness delays off (loopback sample web only: ECOMSTAT_RELAX_MAPPED_DELAYS, no AutoThrottle),
+rendering off. Pages/s is over each spider's own elapsed time (process start-up excluded);
+`cpu_ms_per_page` is the crawl's CPU time over the same span (start-up excluded; threads and
+the extraction worker included); `tree_cpu_ms_per_page` is the user+system time of the whole
+process tree (`ecomstat crawl sites` CLI + crawl process + extraction worker, start-up
+included). Peak memory: the crawl process's and its extraction worker's peak RSS (getrusage
+ru_maxrss; Scrapy's memusage/max samples once a minute only), and the largest process so far.
 """
 
 from __future__ import annotations
@@ -16,20 +24,27 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 BARE_SPIDER = '''
-import json, sys, scrapy
+import json, logging, resource, sys, scrapy
+from scrapy import signals
 from scrapy.crawler import CrawlerProcess
 
 urls, proxies, out = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
+
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 class Bare(scrapy.Spider):
     name = "bare"
@@ -43,14 +58,26 @@ class Bare(scrapy.Spider):
 process = CrawlerProcess({"LOG_LEVEL": "WARNING", "CONCURRENT_REQUESTS": %(concurrency)d,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 2, "DOWNLOAD_DELAY": 0, "ROBOTSTXT_OBEY": False,
     "CONCURRENT_ITEMS": 8, "TELNETCONSOLE_ENABLED": False, "COOKIES_ENABLED": False,
-    "HTTPERROR_ALLOW_ALL": True, "REDIRECT_ENABLED": True, "RETRY_TIMES": 1})
+    "HTTPERROR_ALLOW_ALL": True, "REDIRECT_ENABLED": True, "RETRY_TIMES": 1,
+    "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
+    # the same connection pool as the full crawl: every host goes through one proxy address
+    "DOWNLOAD_HANDLERS": {"http": "spiders.handlers.PooledHTTP11DownloadHandler"}})
 crawler = process.create_crawler(Bare)
+marks = {}
+def opened(spider):
+    marks["opened"] = cpu()
+def closed(spider, reason):
+    marks["closed"] = cpu()
+crawler.signals.connect(opened, signal=signals.spider_opened)  # weak references: named functions
+crawler.signals.connect(closed, signal=signals.spider_closed)
 process.crawl(crawler)
+logging.root.setLevel("WARNING")  # as spiders.run does: DEBUG records are not even built
 process.start()
 stats = crawler.stats.get_stats()
 json.dump({"responses": stats.get("response_received_count", 0),
-           "elapsed": stats.get("elapsed_time_seconds"), "memusage": stats.get("memusage/max")},
-          open(out, "w"))
+           "elapsed": stats.get("elapsed_time_seconds"),
+           "peak_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+           "cpu": marks["closed"] - marks["opened"]}, open(out, "w"))
 '''
 
 
@@ -60,93 +87,146 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--max-pages", type=int, default=25)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--no-bare", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="(bare, full) pairs after the first full crawl; 0 = that one only")
     parser.add_argument("--render", default="never")
     args = parser.parse_args()
 
-    from sqlalchemy import func, select
-
     from ecomstat.sampleweb import SampleWebServer, generate, write_host_map
     from spiders.hostmap import load_host_map
-    from spiders.runs import get_run
-    from store import make_engine, transaction
-    from store.models import Page, Website
 
     work = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
     population = generate(n=args.sites, seed=args.seed)
     with SampleWebServer(population) as server:
         hosts = write_host_map(population, server, work / "hosts.txt")
         host_map = load_host_map(str(hosts))
-        db_url = f"sqlite:///{work / 'bench.db'}"
-        env = dict(os.environ, ECOMSTAT_HOST_MAP=str(hosts), ECOMSTAT_DATA_DIR=str(work / "data"),
-                   ECOMSTAT_ALLOW_PRIVATE_HOSTS=".test", ECOMSTAT_RELAX_MAPPED_DELAYS="true",
-                   ECOMSTAT_DOWNLOAD_DELAY="0", ECOMSTAT_AUTOTHROTTLE="false",
-                   ECOMSTAT_RENDER=args.render, ECOMSTAT_CONCURRENT_REQUESTS=str(args.concurrency),
-                   ECOMSTAT_CRAWL_LOG_LEVEL="WARNING", ECOMSTAT_DATABASE_URL=db_url,
-                   ECOMSTAT_CONTACT_URL="https://nso.example/bench")
-        urls = work / "urls.txt"
-        urls.write_text("".join(f"http://{host}/\n" for host in host_map
-                                if host.startswith("www.") or host.count(".") == 2))
-        started = time.monotonic()
-        cpu_before = _children_cpu()
-        subprocess.run([sys.executable, "-m", "ecomstat", "crawl", "sites", "--urls", str(urls),
-                        "--max-pages", str(args.max_pages), "--format", "json"],
-                       env=env, check=True, cwd=work)
-        wall = time.monotonic() - started
-        full_cpu = _children_cpu() - cpu_before  # crawl process + CLI poller, start-up included
-        engine = make_engine(db_url)
-        run = get_run(engine, 1)
-        stats = run.stats or {}
-        with transaction(engine) as session:
-            fetched = [url for (url,) in session.execute(
-                select(Page.url).where(Page.outcome == "ok"))]
-            sites = session.scalar(select(func.count(Website.id)))
-        full_pages = stats.get("ecomstat/pages", run.pages)
-        full_rate = full_pages / stats["elapsed_time_seconds"]
-        result = {
-            "sites": sites, "pages_stored": run.pages, "pages_fetched": full_pages,
-            "full_elapsed_s": round(stats["elapsed_time_seconds"], 2), "full_wall_s": round(wall, 2),
-            "full_pages_per_s": round(full_rate, 1),
-            "full_cpu_s": round(full_cpu, 2),
-            "full_cpu_ms_per_page": round(1000 * full_cpu / full_pages, 2),
-            "rendered": stats.get("ecomstat/render/pages", 0),
-            "outcomes": run.outcomes,
-        }
-        mem = stats.get("memusage/max") or _memusage(work / "data" / "logs" / "run-1.log")
-        if mem:
-            result["full_peak_rss_mb"] = round(mem / 2**20, 1)
-        if not args.no_bare:
-            (work / "urls.json").write_text(json.dumps(fetched))
-            (work / "proxies.json").write_text(json.dumps(host_map))
-            script = work / "bare.py"
-            script.write_text(BARE_SPIDER % {"concurrency": args.concurrency})
-            cpu_before = _children_cpu()
-            subprocess.run([sys.executable, str(script), str(work / "urls.json"),
-                            str(work / "proxies.json"), str(work / "bare.json")], check=True)
-            bare_cpu = _children_cpu() - cpu_before
-            bare = json.loads((work / "bare.json").read_text())
-            bare_rate = bare["responses"] / bare["elapsed"]
-            result.update(bare_responses=bare["responses"], bare_elapsed_s=round(bare["elapsed"], 2),
-                          bare_pages_per_s=round(bare_rate, 1), bare_cpu_s=round(bare_cpu, 2),
-                          bare_cpu_ms_per_page=round(1000 * bare_cpu / bare["responses"], 2),
-                          ratio=round(full_rate / bare_rate, 2))
-    print(json.dumps(result, indent=2))
+        site_urls = work / "urls.txt"
+        site_urls.write_text("".join(f"http://{host}/\n" for host in host_map
+                                     if host.startswith("www.") or host.count(".") == 2))
+        first, fetched = full_crawl(args, work / "full-0", hosts, site_urls)
+        (work / "urls.json").write_text(json.dumps(fetched))
+        (work / "proxies.json").write_text(json.dumps(host_map))
+        full_runs, bare_runs = [], []
+        for index in range(1, args.repeat + 1):
+            bare_runs.append(bare_crawl(args, work, index))
+            full_runs.append(full_crawl(args, work / f"full-{index}", hosts, site_urls)[0])
+    print(json.dumps(summary(first, full_runs, bare_runs), indent=2))
+
+
+def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
+               site_urls: Path) -> tuple[dict[str, Any], list[str]]:
+    """One `ecomstat crawl sites` run into a fresh store; its figures and the stored page URLs."""
+    from sqlalchemy import func, select
+
+    from spiders.runs import get_run
+    from store import make_engine, transaction
+    from store.models import Page, Website
+
+    work.mkdir(parents=True)
+    db_url = f"sqlite:///{work / 'bench.db'}"
+    env = dict(os.environ, ECOMSTAT_HOST_MAP=str(hosts), ECOMSTAT_DATA_DIR=str(work / "data"),
+               ECOMSTAT_ALLOW_PRIVATE_HOSTS=".test", ECOMSTAT_RELAX_MAPPED_DELAYS="true",
+               ECOMSTAT_DOWNLOAD_DELAY="0", ECOMSTAT_AUTOTHROTTLE="false",
+               ECOMSTAT_RENDER=args.render, ECOMSTAT_CONCURRENT_REQUESTS=str(args.concurrency),
+               ECOMSTAT_CRAWL_LOG_LEVEL="WARNING", ECOMSTAT_DATABASE_URL=db_url,
+               ECOMSTAT_CONTACT_URL="https://nso.example/bench")
+    load = os.getloadavg()[0]
+    cpu_before = _children_cpu()
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "ecomstat", "crawl", "sites", "--urls", str(site_urls),
+                    "--max-pages", str(args.max_pages), "--format", "json"],
+                   env=env, check=True, cwd=work, stdout=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    tree_cpu = _children_cpu() - cpu_before
+    engine = make_engine(db_url)
+    run = get_run(engine, 1)
+    stats = run.stats or {}
+    with transaction(engine) as session:
+        fetched = [url for (url,) in session.execute(
+            select(Page.url).where(Page.outcome == "ok"))]
+        sites = session.scalar(select(func.count(Website.id)))
+    engine.dispose()
+    pages = stats.get("ecomstat/pages", run.pages)
+    elapsed = stats["elapsed_time_seconds"]
+    result = {
+        "load_average": round(load, 2), "sites": sites, "pages_fetched": pages,
+        "pages_stored": run.pages, "elapsed_s": round(elapsed, 2), "wall_s": round(wall, 2),
+        "pages_per_s": round(pages / elapsed, 1),
+        "cpu_ms_per_page": _per_page(stats.get("ecomstat/cpu_seconds"), pages),
+        "tree_cpu_ms_per_page": _per_page(tree_cpu, pages),
+        "rendered": stats.get("ecomstat/render/pages", 0), "outcomes": run.outcomes,
+    }
+    if stats.get("peak_rss_bytes"):
+        result["peak_rss_mb"] = round(stats["peak_rss_bytes"] / 2**20, 1)
+    if stats.get("peak_rss_extract_worker_bytes"):  # ECOMSTAT_EXTRACT_WORKER=true
+        result["extract_worker_peak_rss_mb"] = round(
+            stats["peak_rss_extract_worker_bytes"] / 2**20, 1)
+    # the largest process of all crawls so far (CLI, crawl process, extraction worker)
+    result["largest_process_rss_mb"] = round(
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
+    return result, fetched
+
+
+def bare_crawl(args: argparse.Namespace, work: Path, index: int) -> dict[str, Any]:
+    script = work / "bare.py"
+    script.write_text(BARE_SPIDER % {"concurrency": args.concurrency})
+    out = work / f"bare-{index}.json"
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p))
+    load = os.getloadavg()[0]
+    cpu_before = _children_cpu()
+    subprocess.run([sys.executable, str(script), str(work / "urls.json"),
+                    str(work / "proxies.json"), str(out)], check=True, env=env)
+    tree_cpu = _children_cpu() - cpu_before
+    bare = json.loads(out.read_text())
+    pages = bare["responses"]
+    result = {
+        "load_average": round(load, 2), "responses": pages, "elapsed_s": round(bare["elapsed"], 2),
+        "pages_per_s": round(pages / bare["elapsed"], 1),
+        "cpu_ms_per_page": _per_page(bare["cpu"], pages),
+        "tree_cpu_ms_per_page": _per_page(tree_cpu, pages),
+    }
+    result["peak_rss_mb"] = round(bare["peak_rss"] / 2**20, 1)
+    return result
+
+
+def summary(first: dict[str, Any], full_runs: list[dict[str, Any]],
+            bare_runs: list[dict[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {"first_full": first}
+    if not full_runs:
+        return result
+    result["full"] = full_runs
+    result["bare"] = bare_runs
+    pairs = [full["pages_per_s"] / bare["pages_per_s"] for full, bare in zip(full_runs, bare_runs)]
+    result["ratio_per_pair"] = [round(ratio, 2) for ratio in pairs]
+    full_rate = statistics.median(run["pages_per_s"] for run in full_runs)
+    bare_rate = statistics.median(run["pages_per_s"] for run in bare_runs)
+    result["median"] = {
+        "full_pages_per_s": full_rate, "bare_pages_per_s": bare_rate,
+        "ratio": round(full_rate / bare_rate, 2),
+    }
+    for key in ("cpu_ms_per_page", "tree_cpu_ms_per_page"):
+        full_cpu = _median(run.get(key) for run in full_runs)
+        bare_cpu = _median(run.get(key) for run in bare_runs)
+        result["median"].update({f"full_{key}": full_cpu, f"bare_{key}": bare_cpu})
+    return result
+
+
+def _median(values: Any) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
+
+
+def _per_page(cpu_seconds: float | None, pages: int) -> float | None:
+    if cpu_seconds is None or not pages:
+        return None
+    return round(1000 * cpu_seconds / pages, 2)
 
 
 def _children_cpu() -> float:
     """User + system CPU seconds of the waited-for child processes (and theirs) so far."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
-
-
-def _memusage(log: Path) -> int | None:
-    """Scrapy's MemoryUsage extension logs memusage/max in the final stats dump."""
-    if not log.exists():
-        return None
-    for line in log.read_text(errors="replace").splitlines():
-        if "'memusage/max'" in line:
-            return int(line.split(":")[-1].strip().rstrip(",}"))
-    return None
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_RELAX_MAPPED_DELAYS": False,  # no politeness delay for host-mapped loopback hosts
     "ECOMSTAT_MAX_TEXT_CHARS": 20000,  # visible text stored per page
     "ECOMSTAT_CRAWL_LOG_LEVEL": "INFO",
+    "ECOMSTAT_EXTRACT_WORKER": False,  # page extraction in a worker process (idle 2nd core)
     # distributed crawling
     "ECOMSTAT_BROKER_URL": "redis://127.0.0.1:6379/0",
     "ECOMSTAT_BATCH_SIZE": 20,

@@ -1,10 +1,14 @@
 """Run bookkeeping extension: warns about an unset contact URL, and when the spider closes writes
 the run's status (finished / interrupted / failed), end time, outcome counts and the crawl stats
-(`ecomstat/render/pages`, `ecomstat/outcome/robots-denied`, ...) to its crawl_run row."""
+(`ecomstat/render/pages`, `ecomstat/outcome/robots-denied`, ...) to its crawl_run row, with
+`ecomstat/cpu_seconds`: the crawl's CPU time (all threads, the extraction worker included) from
+spider open to close, and `peak_rss_bytes`: the crawl process's peak resident memory (replaced,
+not added up, on resume; the spider adds `peak_rss_extract_worker_bytes` when it used one)."""
 
 from __future__ import annotations
 
 import logging
+import resource
 from typing import Any
 
 from scrapy import signals
@@ -18,7 +22,8 @@ logger = logging.getLogger(__name__)
 KEPT_SCRAPY_STATS = (
     "downloader/request_count", "downloader/response_count", "downloader/response_bytes",
     "item_scraped_count", "elapsed_time_seconds", "robotstxt/forbidden", "retry/count",
-    "finish_reason", "memusage/max", "memusage/startup",
+    "finish_reason", "memusage/max", "memusage/startup", "peak_rss_bytes",
+    "peak_rss_extract_worker_bytes",
 )
 
 
@@ -34,6 +39,7 @@ class RunStatsExtension:
     def __init__(self, crawler: Any, db_url: str) -> None:
         self.crawler = crawler
         self.db_url = db_url
+        self.cpu_at_open = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RunStatsExtension:
@@ -46,6 +52,7 @@ class RunStatsExtension:
         return extension
 
     def spider_opened(self, spider: Any) -> None:
+        self.cpu_at_open = _process_cpu()
         if not self.crawler.settings.get("ECOMSTAT_CONTACT_URL"):
             logger.warning(
                 "ECOMSTAT_CONTACT_URL is not set: the User-Agent carries no contact address; "
@@ -55,6 +62,13 @@ class RunStatsExtension:
         run_id = getattr(spider, "run_id", None)
         if run_id is None:
             return
+        # start-up excluded: the CPU cost of the crawl itself, comparable with elapsed_time
+        self.crawler.stats.set_value("ecomstat/cpu_seconds",
+                                     round(_process_cpu() - self.cpu_at_open, 3))
+        # the true peak (Scrapy's memusage/max samples once a minute, so a short crawl's figure
+        # is its start-up)
+        self.crawler.stats.set_value("peak_rss_bytes",
+                                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
         all_stats = self.crawler.stats.get_stats()
         stats = {key: value for key, value in all_stats.items()
                  if key.startswith("ecomstat/") or key in KEPT_SCRAPY_STATS}
@@ -76,3 +90,13 @@ class RunStatsExtension:
                 finish_run(engine, int(run_id), status, stats=stats, error=error)
         finally:
             engine.dispose()
+
+
+def _process_cpu() -> float:
+    """This process's CPU time plus its ended children's (the extraction worker is reaped when
+    the spider closes, before this extension's spider_closed handler runs)."""
+    total = 0.0
+    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
+        usage = resource.getrusage(who)
+        total += usage.ru_utime + usage.ru_stime
+    return total

@@ -110,6 +110,18 @@ def extract_page(html: str, url: str, *, max_text_chars: int = 20000) -> PageCon
     return content
 
 
+def warm_up() -> None:
+    """Import extruct and load the language model now: done lazily, the first pages' callbacks
+    would stall the reactor (~0.5 s CPU) while every connection waits."""
+    import extruct.jsonld  # noqa: F401
+    import extruct.opengraph  # noqa: F401
+    import extruct.w3cmicrodata  # noqa: F401
+    import py3langid.langid as langid
+
+    if langid.IDENTIFIER is None:
+        langid.load_model()
+
+
 def visible_text(tree: Any) -> str:
     parts: list[str] = []
     body = tree.find("body")

@@ -25,6 +25,14 @@ def build_settings(db_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def skip_disabled_log_records(level: str) -> None:
+    """Scrapy filters by level in its root handler only (and resets the root logger to NOTSET
+    when a crawler is created), so a DEBUG record per response and per item is still built and
+    then dropped; a root logger level skips building them. Output and log_count stats stay the
+    same: both only ever saw records at LOG_LEVEL and above."""
+    logging.root.setLevel(level.upper())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m spiders.run")
     parser.add_argument("spider")
@@ -48,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run_id is not None:
         spider_args["run_id"] = str(args.run_id)
     process.crawl(crawler, **spider_args)
+    skip_disabled_log_records(str(settings.get("LOG_LEVEL") or "DEBUG"))
     process.start()
     reason = crawler.stats.get_value("finish_reason") if crawler.stats else None
     logging.getLogger(__name__).info("crawl ended: %s", reason)

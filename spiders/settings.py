@@ -37,6 +37,7 @@ def user_agent(settings: Settings) -> str:
 def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
     """The Scrapy settings dict for `settings` (default: environment + DEFAULTS)."""
     from spiders.hostmap import load_host_map
+    from spiders.middlewares.render import BrowserRequestFilter
 
     s = settings or get_settings()
     render = str(s["ECOMSTAT_RENDER"]).lower()
@@ -75,6 +76,9 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "REACTOR_THREADPOOL_MAXSIZE": 10,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
         "REQUEST_FINGERPRINTER_IMPLEMENTATION": "2.7",
+        # a development aid that re-reads the callback's source (ast) for short-lived bound
+        # methods; our callbacks return nothing
+        "WARN_ON_GENERATOR_RETURN_VALUE": False,
         "ROBOTSTXT_USER_AGENT": "ecomstat",
         "DOWNLOADER_MIDDLEWARES": {
             # ours: safety first (before robots.txt so a refused host is never contacted)
@@ -92,6 +96,8 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "SPIDER_MIDDLEWARES": {
             "scrapy.spidermiddlewares.depth.DepthMiddleware": None,  # the spider tracks depth
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,  # trap rule instead
+            # a development aid (warns about copied meta keys); our spiders build fresh meta
+            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
         },
         "ITEM_PIPELINES": {
             "spiders.pipelines.warc.WarcPipeline": 100,
@@ -109,6 +115,7 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "ECOMSTAT_MAX_PAGES": s.getint("ECOMSTAT_MAX_PAGES"),
         "ECOMSTAT_MAX_DEPTH": s.getint("ECOMSTAT_MAX_DEPTH"),
         "ECOMSTAT_MAX_TEXT_CHARS": s.getint("ECOMSTAT_MAX_TEXT_CHARS"),
+        "ECOMSTAT_EXTRACT_WORKER": s.getbool("ECOMSTAT_EXTRACT_WORKER"),
         "ECOMSTAT_MAX_SHOP_PAGES": s.getint("ECOMSTAT_MAX_SHOP_PAGES"),
         "ECOMSTAT_MAX_SHOP_DEPTH": s.getint("ECOMSTAT_MAX_SHOP_DEPTH"),
         "ECOMSTAT_PREFERRED_LANGUAGES": s.getlist("ECOMSTAT_PREFERRED_LANGUAGES"),
@@ -136,7 +143,10 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         result["PLAYWRIGHT_MAX_CONTEXTS"] = 2
         result["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = 2
         result["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"] = s.getint("ECOMSTAT_DOWNLOAD_TIMEOUT") * 1000
-        result["PLAYWRIGHT_ABORT_REQUEST"] = "spiders.middlewares.render.abort_request"
+        # Chromium's own requests go through the private-address rule too (an object: Scrapy
+        # settings take callables as well as import paths)
+        result["PLAYWRIGHT_ABORT_REQUEST"] = BrowserRequestFilter(
+            s.getlist("ECOMSTAT_ALLOW_PRIVATE_HOSTS"), host_map)
     return result
 
 

@@ -78,6 +78,8 @@ class WarcFileWriter:
 
     def flush(self) -> None:
         with self._lock:
+            if self._file.closed:
+                return  # closed means flushed
             self._file.flush()
             os.fsync(self._file.fileno())
 

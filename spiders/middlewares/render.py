@@ -4,10 +4,16 @@ every page, `never` turns this middleware off (and the browser is never started)
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.exceptions import NotConfigured
+
+from spiders.middlewares.safety import SafetyRule
+
+logger = logging.getLogger(__name__)
 
 SCRIPT_OR_STYLE = re.compile(rb"<(script|style|noscript|template)\b.*?</\1\s*>", re.S | re.I)
 TAG = re.compile(rb"<[^>]+>")
@@ -41,9 +47,34 @@ def needs_render(body: bytes) -> str | None:
     return None
 
 
-def abort_request(request: Any) -> bool:
-    """Chromium skips what cannot change the page's text."""
-    return request.resource_type in {"image", "media", "font", "stylesheet"}
+SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})
+
+
+class BrowserRequestFilter:
+    """PLAYWRIGHT_ABORT_REQUEST: which of Chromium's own requests (scripts, fetch/XHR, frames,
+    redirects of the page) are aborted. What cannot change the page's text is skipped, and so is
+    every request to a host the safety rule refuses: a public page's script must not make the
+    crawler's browser reach the intranet or loopback. Mapped hosts are checked at their mapped
+    address, as Chromium reaches them (--host-resolver-rules). Left open: Chromium resolves names
+    again itself, so a host whose DNS answer changes between the two lookups (DNS rebinding) is
+    not caught here."""
+
+    def __init__(self, allowed: list[str], host_map: dict[str, str]) -> None:
+        self.rule = SafetyRule(allowed)
+        self.host_map = host_map
+
+    async def __call__(self, request: Any) -> bool:
+        if request.resource_type in SKIPPED_RESOURCES:
+            return True
+        parts = urlsplit(request.url)
+        if parts.scheme not in ("http", "https", "ws", "wss"):
+            return False  # data:, blob:, about: never leave the browser
+        host = (parts.hostname or "").rstrip(".").lower()
+        addresses = await self.rule.addresses(host, self.host_map.get(host))
+        if addresses is not None and self.rule.refuses(host, addresses):
+            logger.info("browser request to a private address aborted: %s", request.url)
+            return True
+        return False  # an unresolvable name fails in Chromium as it would here
 
 
 class RenderDecisionMiddleware:

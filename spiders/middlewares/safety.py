@@ -36,18 +36,20 @@ def host_allowed(host: str, allowed_suffixes: list[str]) -> bool:
     return False
 
 
-class PrivateAddressMiddleware:
-    def __init__(self, allowed: list[str], stats: Any) -> None:
+class SafetyRule:
+    """Which hosts may be contacted: a host refused resolves (or is mapped) to a private,
+    loopback, link-local, multicast or reserved address and matches no allowed suffix. Shared by
+    the downloader middleware and Chromium's sub-request filter (`render.BrowserRequestFilter`);
+    name resolutions are cached per crawl."""
+
+    def __init__(self, allowed: list[str]) -> None:
         self.allowed = allowed
-        self.stats = stats
         self._addresses: dict[str, list[str] | None] = {}
 
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
-        allowed = crawler.settings.getlist("ECOMSTAT_ALLOW_PRIVATE_HOSTS")
-        return cls(allowed, crawler.stats)
-
-    async def _resolve(self, host: str) -> list[str] | None:
+    async def addresses(self, host: str, mapped: str | None = None) -> list[str] | None:
+        """The addresses `host` is contacted at (the mapped one if any); None: unresolvable."""
+        if mapped:
+            return [mapped.rsplit(":", 1)[0]]
         if host in self._addresses:
             return self._addresses[host]
         try:
@@ -63,18 +65,27 @@ class PrivateAddressMiddleware:
         self._addresses[host] = addresses
         return addresses
 
+    def refuses(self, host: str, addresses: list[str]) -> bool:
+        return any(is_private(address) for address in addresses) and not host_allowed(
+            host, self.allowed)
+
+
+class PrivateAddressMiddleware:
+    def __init__(self, allowed: list[str], stats: Any) -> None:
+        self.rule = SafetyRule(allowed)
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> PrivateAddressMiddleware:
+        allowed = crawler.settings.getlist("ECOMSTAT_ALLOW_PRIVATE_HOSTS")
+        return cls(allowed, crawler.stats)
+
     async def process_request(self, request: Any) -> None:
         host = (urlparse_cached(request).hostname or "").lower()
-        mapped = request.meta.get("ecomstat_mapped_address")
-        if mapped:
-            addresses: list[str] | None = [mapped.rsplit(":", 1)[0]]
-        else:
-            addresses = await self._resolve(host)
-            if addresses is None:
-                self.stats.inc_value("ecomstat/dns/failures")
-                raise DnsFailure(f"{host} does not resolve")
-        if any(is_private(address) for address in addresses) and not host_allowed(
-            host, self.allowed
-        ):
+        addresses = await self.rule.addresses(host, request.meta.get("ecomstat_mapped_address"))
+        if addresses is None:
+            self.stats.inc_value("ecomstat/dns/failures")
+            raise DnsFailure(f"{host} does not resolve")
+        if self.rule.refuses(host, addresses):
             raise RefusedPrivate(f"{host} resolves to a private address {addresses[0]}")
         return None

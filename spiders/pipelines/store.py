@@ -1,19 +1,29 @@
 """Store writer: collects each site's pages until the site is done, then writes finished sites
 in batches (one transaction per batch: pages upserted on (website, url), site visits done, website
-status, run progress). A site is never half-written, so a killed run resumes cleanly."""
+status, run progress). A site is never half-written, so a killed run resumes cleanly.
+
+The batches are written on the crawl's writer thread (`spiders.pipelines.writer`), after the
+WARC records of their pages (submitted earlier, same thread) and an fsync of the WARC file. A
+batch that fails (database gone for a moment) is retried with the next one; sites still unwritten
+when the crawl ends stay pending, and the run is marked failed so that --resume crawls them."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from spiders.items import PageItem, ProductItem, SiteDone
+from spiders.pipelines.writer import writer_for
 from spiders.runs import SiteResult, write_sites
 from store import make_engine
+
+logger = logging.getLogger(__name__)
 
 FLUSH_PAGES = 200
 FLUSH_SECONDS = 1.0
@@ -23,12 +33,13 @@ class StorePipeline:
     def __init__(self, crawler: Any, db_url: str) -> None:
         self.crawler = crawler
         self.engine = make_engine(db_url)
-        self.pages: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        self.pages: dict[int, list[PageItem]] = defaultdict(list)
         self.done: dict[int, SiteDone] = {}
-        self.ready: list[SiteResult] = []
+        self.ready: list[tuple[int, str, list[PageItem]]] = []
         self.ready_pages = 0
         self.last_flush = time.monotonic()
         self.products: list[ProductItem] = []
+        self._unwritten: list[SiteResult] = []  # writer thread only: a failed batch, for retry
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -45,7 +56,8 @@ class StorePipeline:
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem):
-            self.pages[item.website_id].append(item.row())
+            # the row is built on the writer thread, once the WARC record has its offset
+            self.pages[item.website_id].append(item)
             self._maybe_ready(item.website_id)
         elif isinstance(item, SiteDone):
             self.done[item.website_id] = item
@@ -66,28 +78,45 @@ class StorePipeline:
             return
         pages = self.pages.pop(website_id, [])
         del self.done[website_id]
-        self.ready.append(SiteResult(website_id, done.outcome, pages))
+        self.ready.append((website_id, done.outcome, pages))
         self.ready_pages += len(pages)
 
     def flush(self) -> None:
         if self.ready:
-            warc = self._warc_pipeline()
+            ready, self.ready, self.ready_pages = self.ready, [], 0
+            writer_for(self.crawler).submit(partial(self._write_sites, ready))
+        self.last_flush = time.monotonic()
+
+    def _write_sites(self, ready: list[tuple[int, str, list[PageItem]]]) -> None:
+        """On the writer thread: WARC records durable, then the sites in one transaction."""
+        sites = self._unwritten + [SiteResult(website_id, outcome, [item.row() for item in items])
+                                   for website_id, outcome, items in ready]
+        if not sites:
+            return
+        warc = self._warc_pipeline()
+        try:
             if warc is not None:
                 warc.flush()  # records on disk before rows point at them
-            write_sites(self.engine, self.run_id, self.ready)
-            self.crawler.stats.inc_value("ecomstat/store/sites", len(self.ready))
-            self.crawler.stats.inc_value("ecomstat/store/flushes")
-            self.ready = []
-            self.ready_pages = 0
-        self.last_flush = time.monotonic()
+            write_sites(self.engine, self.run_id, sites)
+        except Exception:
+            logger.exception("storing %d sites failed; retried with the next batch", len(sites))
+            self.crawler.stats.inc_value("ecomstat/store/errors")
+            self._unwritten = sites
+            return
+        self._unwritten = []
+        self.crawler.stats.inc_value("ecomstat/store/sites", len(sites))
+        self.crawler.stats.inc_value("ecomstat/store/flushes")
 
     def _flush_products(self) -> None:
         if self.products:
-            from spiders.products import write_products
+            products, self.products = self.products, []
+            writer_for(self.crawler).submit(partial(self._write_products, products))
 
-            write_products(self.engine, self.run_id, self.products)
-            self.crawler.stats.inc_value("ecomstat/store/products", len(self.products))
-            self.products = []
+    def _write_products(self, products: list[ProductItem]) -> None:
+        from spiders.products import write_products
+
+        write_products(self.engine, self.run_id, products)
+        self.crawler.stats.inc_value("ecomstat/store/products", len(products))
 
     def spider_idle(self) -> None:
         self.flush()
@@ -102,6 +131,8 @@ class StorePipeline:
                 self._maybe_ready(website_id)
         self.flush()
         self._flush_products()
+        writer_for(self.crawler).submit(partial(self._write_sites, []))  # a last retry, if due
+        writer_for(self.crawler).close()  # everything queued is written (or has failed)
         self.engine.dispose()
 
     def _warc_pipeline(self) -> Any:

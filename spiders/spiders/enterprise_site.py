@@ -22,7 +22,8 @@ from scrapy.http import Response, TextResponse
 
 from ecomstat.urls import canonicalize_url, registered_domain
 from spiders import outcomes
-from spiders.extract import decode_html, extract_page
+from spiders.extract import PageContent, decode_html, extract_page, warm_up
+from spiders.extract_pool import ExtractionPool
 from spiders.items import PageItem, SiteDone
 from spiders.links import rank_links
 from spiders.runs import create_run, pending_sites, select_websites
@@ -49,6 +50,7 @@ class EnterpriseSiteSpider(scrapy.Spider):
     max_pages_setting = "ECOMSTAT_MAX_PAGES"
     max_depth_setting = "ECOMSTAT_MAX_DEPTH"
     store_pages = True  # page rows (the shop spider stores products instead)
+    extract_in_worker = True  # False when page_items needs the parsed tree (shop spider)
 
     def __init__(self, run_id: str | None = None, urls: str | None = None,
                  max_pages: str | None = None, max_depth: str | None = None,
@@ -74,6 +76,10 @@ class EnterpriseSiteSpider(scrapy.Spider):
         spider.languages = tuple(settings.getlist("ECOMSTAT_PREFERRED_LANGUAGES") or ["en"])
         spider.traps = TrapDetector(settings.getint("URLLENGTH_LIMIT") or 2048)
         spider.engine = make_engine(settings.get("ECOMSTAT_DATABASE_URL"))
+        in_worker = cls.extract_in_worker and settings.getbool("ECOMSTAT_EXTRACT_WORKER")
+        spider.extraction = ExtractionPool() if in_worker else None
+        if spider.extraction is None:
+            warm_up()  # imports and language model now, not while the first responses wait
         if spider.run_id is None:
             # `scrapy crawl enterprise_site -a urls=...`: a run of its own
             upgrade(spider.engine)
@@ -101,7 +107,7 @@ class EnterpriseSiteSpider(scrapy.Spider):
             meta={"website_id": site.website_id, "depth": depth, "ecomstat_vetted_url": url},
         )
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         meta = response.meta
         site = self.sites[meta["website_id"]]
         depth = meta["depth"]
@@ -115,8 +121,18 @@ class EnterpriseSiteSpider(scrapy.Spider):
         stats.inc_value("ecomstat/pages")
         declared = getattr(response, "_declared_encoding", lambda: None)() \
             if isinstance(response, TextResponse) else None
-        html = decode_html(response.body, declared)
-        content = extract_page(html, response.url, max_text_chars=self.max_text_chars)
+        content = await self.extract(decode_html(response.body, declared), response.url)
+        for output in self._page_done(response, site, depth, outcome, rendered, content):
+            yield output
+
+    async def extract(self, html: str, url: str) -> PageContent:
+        if self.extraction is not None:
+            return await self.extraction.extract(html, url, max_text_chars=self.max_text_chars)
+        return extract_page(html, url, max_text_chars=self.max_text_chars)
+
+    def _page_done(self, response: Response, site: SiteState, depth: int, outcome: str,
+                   rendered: bool, content: PageContent) -> Iterator[Any]:
+        """The page's items, its links as candidates of the next level, the site's advance."""
         request_url = response.request.meta.get("ecomstat_vetted_url", response.url) \
             if response.request else response.url
         if depth == 0:
@@ -202,6 +218,10 @@ class EnterpriseSiteSpider(scrapy.Spider):
         yield SiteDone(site.website_id, site.outcome, site.emitted)
 
     def closed(self, reason: str) -> None:
+        if self.extraction is not None:
+            peak = self.extraction.close()
+            if peak:
+                self.crawler.stats.set_value("peak_rss_extract_worker_bytes", peak)
         self.engine.dispose()
 
 

@@ -79,8 +79,9 @@ class Handler(BaseHTTPRequestHandler):
             path, query = parts.path, parts.query
         self.server.hits.append((host, path + ("?" + query if query else "")))
         self.server.hit_times.append((host, time.monotonic()))
-        if self.server.delay:
-            time.sleep(self.server.delay)
+        delay = self.server.host_delays.get(host, self.server.delay)
+        if delay:
+            time.sleep(delay)
         special = HOSTILE.get(host.split(".")[0]) or JS_SITES.get(host.split(".")[0])
         if special is not None:
             special(self, path, query)
@@ -236,6 +237,26 @@ def spa(handler: Handler, path: str, query: str) -> None:
                    "</head><body><div id='app'></div></body></html>")
 
 
+def leaky(handler: Handler, path: str, query: str) -> None:
+    """A JavaScript page whose script also pulls a file from an intranet host (intranet.corp,
+    mapped to loopback and not allowed): the browser must not fetch it."""
+    if _robots_ok(handler, path):
+        return
+    if path == "/app.js":
+        script = ("document.getElementById('app').innerHTML = '<h1>Garden tools</h1>"
+                  "<p>Spades and rakes for every garden, delivered to your door.</p>';")
+        handler._send(200, {"Content-Type": "application/javascript"}, script.encode())
+        return
+    _html(handler, "<html><head><title>Tools</title><script src='/app.js' defer></script>"
+                   "<script src='http://intranet.corp/secret.js' defer></script>"
+                   "</head><body><div id='app'></div></body></html>")
+
+
+def intranet(handler: Handler, path: str, query: str) -> None:
+    script = "document.body.insertAdjacentHTML('beforeend', '<p>INTRANET SECRET</p>');"
+    handler._send(200, {"Content-Type": "application/javascript"}, script.encode())
+
+
 def jsonld_shop(handler: Handler, path: str, query: str) -> None:
     """Category pages with JSON-LD products and ?page=N pagination (5 pages, 3 products each)."""
     if _robots_ok(handler, path):
@@ -288,7 +309,8 @@ def crawl_delay(handler: Handler, path: str, query: str) -> None:
 
 JS_SITES: dict[str, Callable[[Handler, str, str], None]] = {
     "crawl-delay": crawl_delay,
-    "spa": spa, "jsonld-shop": jsonld_shop, "tiles-shop": tiles_shop}
+    "spa": spa, "jsonld-shop": jsonld_shop, "tiles-shop": tiles_shop, "leaky": leaky,
+    "intranet": intranet}
 
 
 class MiniWeb(ThreadingHTTPServer):
@@ -297,6 +319,7 @@ class MiniWeb(ThreadingHTTPServer):
     def __init__(self, delay: float = 0.0) -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.delay = delay
+        self.host_delays: dict[str, float] = {}  # per host, instead of `delay`
         self.hits: list[tuple[str, str]] = []
         self.hit_times: list[tuple[str, float]] = []
 

@@ -19,8 +19,10 @@ from store.models import CrawlRun, Page, Website
 def test_auto_render_captures_js_shop_and_renders_little(
     sqlite_url: str, miniweb: MiniWeb, crawl_env: Path, chromium_path: str, monkeypatch
 ) -> None:
-    hosts = ["spa.example.test", site_host(0)]
-    monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(crawl_env / "hosts.txt", hosts)))
+    hosts = ["spa.example.test", site_host(0), "leaky.example.test"]
+    # intranet.corp is mapped to loopback too, but not allowed (ECOMSTAT_ALLOW_PRIVATE_HOSTS)
+    monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(
+        crawl_env / "hosts.txt", [*hosts, "intranet.corp"])))
     monkeypatch.setenv("ECOMSTAT_CHROMIUM_PATH", chromium_path)
     monkeypatch.setenv("ECOMSTAT_DOWNLOAD_TIMEOUT", "30")
     urls = write_lines(crawl_env / "urls.txt", [f"http://{host}/" for host in hosts])
@@ -38,7 +40,15 @@ def test_auto_render_captures_js_shop_and_renders_little(
     assert spa_home.rendered and "Blue Tea Pot" in spa_home.text
     assert any(link["url"].endswith("/cart") for link in spa_home.links)
     assert read_response(spa_home.warc_file, spa_home.warc_offset).rendered
-    others = [page for url, page in pages if url != "http://spa.example.test/"]
+    # Chromium's sub-requests obey the private-address rule: the intranet script was never
+    # fetched, the page's own script was
+    leaky_home = next(page for url, page in pages if url == "http://leaky.example.test/")
+    assert leaky_home.rendered and "Spades and rakes" in leaky_home.text
+    assert "INTRANET SECRET" not in leaky_home.text
+    assert ("leaky.example.test", "/app.js") in miniweb.hits
+    assert not any(host == "intranet.corp" for host, _path in miniweb.hits)
+    others = [page for url, page in pages
+              if url not in ("http://spa.example.test/", "http://leaky.example.test/")]
     assert others and not any(page.rendered for page in others)
     # /cart of the SPA is rendered too, then stored once (same content as the home page)
     spa_fetches = sum(1 for url, page in pages if url == "http://spa.example.test/")

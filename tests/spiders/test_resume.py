@@ -23,11 +23,13 @@ from store.models import CrawlRun, Page, Website
 SITES = 16
 
 
-def _pages(db_url: str) -> set[tuple[str, str, str | None, str]]:
+def _pages(db_url: str) -> set[tuple[str | None, ...]]:
     engine = make_engine(db_url)
     with transaction(engine) as session:
-        rows = session.execute(select(Website.url, Page.url, Page.content_hash, Page.outcome)
-                               .join(Website, Website.id == Page.website_id)).all()
+        rows = session.execute(select(
+            Website.url, Page.url, Page.content_hash, Page.outcome, Page.title, Page.language,
+            Page.text, func.json_extract(Page.links, "$"))
+            .join(Website, Website.id == Page.website_id)).all()
         count = session.scalar(select(func.count(Page.id)))
         for warc_file, offset in session.execute(
                 select(Page.warc_file, Page.warc_offset).where(Page.outcome == "ok")):
@@ -52,13 +54,18 @@ def test_sigkill_then_resume_equals_uninterrupted_run(
     hosts = [site_host(i) for i in range(SITES)]
     monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(crawl_env / "hosts.txt", hosts)))
     urls = [f"http://{host}/" for host in hosts]
-    miniweb.delay = 0.02  # long enough a crawl to kill it in the middle
+    # long enough a crawl to kill it in the middle, and sites that end one after another (with
+    # one delay for all, every site ends at about the same moment, in the same store batch)
+    miniweb.host_delays = {host: 0.01 * (index + 1) for index, host in enumerate(hosts)}
 
-    # the uninterrupted reference, in a SQLite file of its own
+    # the uninterrupted reference, in a SQLite file of its own, extracting in the crawl process;
+    # the killed and resumed crawl extracts in a worker process (killed with it), same pages
     reference_url = f"sqlite:///{crawl_env / 'reference.db'}"
     run_id = _new_run(reference_url, urls)
     assert runner.run_spider("enterprise_site", db_url=reference_url, run_id=run_id,
+                             settings={"ECOMSTAT_EXTRACT_WORKER": False},
                              timeout=300) == runner.EXIT_OK
+    monkeypatch.setenv("ECOMSTAT_EXTRACT_WORKER", "true")
     expected = _pages(reference_url)
 
     db_url = sqlite_url  # the distributed test kills and completes a crawl on PostgreSQL
@@ -84,5 +91,8 @@ def test_sigkill_then_resume_equals_uninterrupted_run(
         run = session.get(CrawlRun, run_id)
         assert run.status == "finished" and run.sites_done == SITES
         assert session.scalar(select(func.count(CrawlRun.id))) == 1  # resumed, not a new run
+        assert run.stats["peak_rss_extract_worker_bytes"] > 0  # the extraction worker ran
     engine.dispose()
+    reference = get_run(make_engine(reference_url), 1)
+    assert "peak_rss_extract_worker_bytes" not in reference.stats  # in-process extraction
     assert _pages(db_url) == expected

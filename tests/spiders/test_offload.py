@@ -1,0 +1,96 @@
+"""Work moved off the reactor thread: the writer thread (WARC records, store batches), the
+extraction worker process, and the browser sub-request filter."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from spiders.extract import extract_page
+from spiders.extract_pool import ExtractionPool
+from spiders.middlewares.render import BrowserRequestFilter
+from spiders.pipelines.writer import BackgroundWriter, writer_for
+
+PAGES = [
+    ("http://a.test/", "<html lang='de'><head><title> Bäckerei  Müller </title>"
+     "<script type='application/ld+json'>{\"@type\": \"Organization\", \"name\": \"Müller\"}"
+     "</script></head><body><h1>Willkommen</h1><p>Frische Brötchen und Brot jeden Morgen, "
+     "seit 1950 in der Altstadt.</p><a href='/impressum'>Impressum</a>"
+     "<a href='https://shop.a.test/warenkorb?b=2&a=1#top'>Warenkorb</a></body></html>"),
+    ("http://b.test/x/", "<html><body><div itemscope itemtype='https://schema.org/Product'>"
+     "<span itemprop='name'>Tea pot</span></div><a href='../y'>y</a></body></html>"),
+    ("http://c.test/", ""),
+]
+
+
+def test_writer_runs_jobs_in_order_off_the_calling_thread() -> None:
+    writer = BackgroundWriter(maxsize=2)  # smaller than the job count: submit must wait
+    seen: list[tuple[int, str]] = []
+    for n in range(20):
+        writer.submit(lambda n=n: seen.append((n, threading.current_thread().name)))
+    writer.drain()
+    assert [n for n, _ in seen] == list(range(20))
+    assert {name for _, name in seen} == {"ecomstat-writer"}
+
+
+def test_writer_survives_a_failing_job_and_runs_inline_once_closed(caplog) -> None:
+    writer = BackgroundWriter()
+    seen: list[str] = []
+    writer.submit(lambda: 1 / 0)
+    writer.submit(lambda: seen.append(threading.current_thread().name))
+    writer.close()
+    assert seen == ["ecomstat-writer"] and "background write failed" in caplog.text
+    writer.submit(lambda: seen.append(threading.current_thread().name))  # after close: inline
+    assert seen[-1] == threading.current_thread().name
+    writer.close()  # idempotent
+    crawler = SimpleNamespace()
+    assert writer_for(crawler) is writer_for(crawler)  # one writer per crawl
+    writer_for(crawler).close()
+
+
+def test_worker_extraction_equals_in_process_extraction_and_survives_worker_death() -> None:
+    async def run() -> tuple[list, list]:
+        pool = ExtractionPool()
+        try:
+            first = await asyncio.gather(*(pool.extract(html, url, max_text_chars=50)
+                                           for url, html in PAGES))
+            assert pool._process is not None
+            pool._process.kill()  # a dead worker: extraction goes on in this process
+            pool._process.wait()
+            second = await asyncio.wait_for(asyncio.gather(
+                *(pool.extract(html, url, max_text_chars=50) for url, html in PAGES)), 60)
+            second += [await pool.extract(html, url, max_text_chars=50) for url, html in PAGES]
+        finally:
+            pool.close()
+        return first, second
+
+    first, second = asyncio.run(run())
+    assert len(second) == 2 * len(PAGES)
+    for (url, html), a, b in zip(PAGES * 2, first * 2, second):
+        expected = extract_page(html, url, max_text_chars=50)
+        expected.tree = None
+        a.tree = b.tree = None
+        assert a == expected and b == expected
+    assert first[0].language == "de" and first[0].structured_data["json-ld"]
+    assert first[1].structured_data["microdata"] and first[0].title == "Bäckerei Müller"
+
+
+@pytest.mark.parametrize(("url", "resource_type", "aborted"), [
+    ("http://www.a.de.test/app.js", "script", False),   # mapped to loopback, allowed (.test)
+    ("http://intranet.corp/x.js", "script", True),      # mapped to loopback, not allowed
+    ("http://10.1.2.3/api", "fetch", True),             # private literal address
+    ("http://[::1]:8080/", "xhr", True),
+    ("http://93.184.216.34/lib.js", "script", False),   # public literal address
+    ("http://www.a.de.test/logo.png", "image", True),   # cannot change the text
+    ("data:text/javascript,1", "script", False),         # never leaves the browser
+])
+def test_browser_sub_requests_obey_the_private_address_rule(
+    url: str, resource_type: str, aborted: bool
+) -> None:
+    browser_filter = BrowserRequestFilter(
+        [".test"], {"www.a.de.test": "127.0.0.1:8080", "intranet.corp": "127.0.0.1:8080"})
+    request = SimpleNamespace(url=url, resource_type=resource_type)
+    assert asyncio.run(browser_filter(request)) is aborted
