@@ -41,6 +41,9 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 _EMAIL = re.compile(r"^[^@\s<>,;:\"]+@[^@\s<>,;:\".]+(?:\.[^@\s<>,;:\".]+)+$")
 # Checked against code lists rather than by length.
 _CODED = {"country", "nace", "size_class"}
+# The columns whose length limit (store/models.py) the fast path checks one by one.
+_FAST_LIMITED = ("id", "legal_form", "postcode", "city", "region", "vat_id", "company_id",
+                 "phone", "email")
 # The record `RowValidator` returns, as a tuple in this order (what the importer writes).
 RECORD_COLUMNS: tuple[str, ...] = (
     "id", "name", "legal_form", "address", "postcode", "city", "country", "region", "nace",
@@ -176,8 +179,17 @@ class RowValidator:
         two equal)."""
         pick = self._pick
         fixups = self._fixups
+        pad = not set(CANONICAL_COLUMNS) <= set(self.index)  # an absent column reads the pad
         strip = str.strip
-        limited, limits, gt = self._limited, self._limits, operator.gt
+        # Length limits as plain comparisons (a third of the cost of the generic check);
+        # limits on any other column (a model change) go through the generic check.
+        limit = dict(_max_lengths())
+        (id_max, form_max, postcode_max, city_max, region_max, vat_max, company_max,
+         phone_max, email_max) = (limit.pop(n, 1 << 62) for n in _FAST_LIMITED)
+        others = [(CANONICAL_COLUMNS.index(n), m) for n, m in limit.items() if n not in _CODED]
+        other_limited = operator.itemgetter(*(p for p, _ in others), 0) if others else None
+        other_limits = (*(m for _, m in others), 1 << 62)
+        gt = operator.gt
         countries = {c: c for c in self._countries} | {c.lower(): c for c in self._countries}
         nace_of = {spelling: (c.code, c.section) for spelling, c in self._nace.items()}
         sizes = _SIZE_SPELLINGS
@@ -187,17 +199,24 @@ class RowValidator:
         isfinite = math.isfinite
 
         def fast(raw: list[str]) -> RowResult | None:
-            raw.append("")
+            if pad:
+                raw.append("")
             values = list(map(strip, pick(raw)))
             for i, default, value_map in fixups:
                 value = values[i] or default
                 values[i] = value_map.get(value, value) if value_map is not None else value
-            if any(map(gt, map(len, limited(values)), limits)):
-                return None
             (ident, name, legal_form, address, postcode, city, country, region, nace,
              employees_text, size_text, vat_id, company_id, phone, email, url,
              weight_text) = values
-            if not ident or not name:
+            if (not ident or not name or len(ident) > id_max or len(legal_form) > form_max
+                    or len(postcode) > postcode_max or len(city) > city_max
+                    or len(region) > region_max or len(vat_id) > vat_max
+                    or len(company_id) > company_max or len(phone) > phone_max
+                    or len(email) > email_max):
+                return None
+            if other_limited is not None and any(
+                map(gt, map(len, other_limited(values)), other_limits)
+            ):
                 return None
             country = countries.get(country)
             nace_code = nace_of.get(nace)
