@@ -19,7 +19,8 @@ from sqlalchemy import Engine
 from classifiers.errors import ModelFileError, ModelNotFound
 from classifiers.model_files import check_name, first_file, given_path, store_path
 from classifiers.portable import load_model, save_model
-from classifiers.products.model import ProductClassifier, as_dict, from_dict
+from classifiers.products.model import ProductClassifier
+from classifiers.products.serialise import as_dict, from_dict
 
 KIND = "products"
 DEFAULT_NAME = "default"

@@ -1,9 +1,14 @@
 """Turning a product listing into the one string the models read.
 
-Receipt lines and shop titles spell the same thing many ways: `0,5l`, `0.5 L`, `500ml`;
-`rohlík` and `rohlik`; `Wasser 6x1,5L`. The normaliser makes those collide on purpose so a model
-learns from the word, not from the exact quantity, and keeps the fact that a quantity and its
-unit were there (a unit is evidence: `ml` says drink or cosmetic, `gb` says computer).
+Receipt lines and shop titles spell the same thing many ways: `0,5l`, `0.5 L`; `rohlík` and
+`rohlik`; `Wasser 6x1,5L`. Two views of one normalised text:
+
+- the word view keeps numbers as written, glued to their unit (`0.5l`, `500ml`, `16gb`, `6x`):
+  `16gb` says computer, `0.5l` says drink, and a number the model never saw is no evidence at
+  all. (Collapsing every number to a digit-count token made bare numbers strong evidence: a
+  lone `12345` was "computer accessory" at 0.81.)
+- the character view is accent-folded and has no digits, so `ROHLÍK 43g` and `rohlik` share
+  their n-grams and the unit stays as a short word (`g`, `ml`, `gb`).
 """
 
 from __future__ import annotations
@@ -13,40 +18,49 @@ import unicodedata
 
 from anyascii import anyascii
 
-# A number, optionally with a decimal part, glued to or followed by a unit.
 _UNITS = (
     "kg|g|mg|dkg|dag|lb|lbs|oz|l|ml|cl|dl|ltr|litre|liter|m|cm|mm|km|ks|pcs|pc|pack|tbl|tab|tbs|"
     "gb|tb|mb|kb|mhz|ghz|hz|w|kw|v|mah|mp|inch|in|x|%"
 )
-_QUANTITY = re.compile(rf"(?<![\w])(\d+(?:[.,]\d+)?)\s*({_UNITS})(?![\w])", re.IGNORECASE)
-# "6x1,5l", "2 x 500 g": a multipack count before a quantity.
-_MULTIPACK = re.compile(r"(?<![a-z])\d+\s*[x×*]\s*(?=\d)", re.IGNORECASE)
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
+# A number and its unit, written apart or together: "0.5 l", "500ml", "16 GB".
+_QUANTITY = re.compile(rf"(?<![\w.])(\d+(?:\.\d+)?)\s*({_UNITS})(?![\w])", re.IGNORECASE)
+# "6x1,5l", "2 x 500 g": a multipack count before a quantity -> "6x 1.5l".
+_MULTIPACK = re.compile(r"(?<![\w.])(\d+)\s*[x×*]\s*(?=\d)", re.IGNORECASE)
+# Six digits and more are EANs, SKUs and order numbers: unique, so no evidence of a category.
+_CODE = re.compile(r"(?<![\w.])\d{6,}(?![\w.])")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _SPACE = re.compile(r"\s+")
 # Stray markup the WDC / schema.org extractions leave around titles: "@en language tags, quotes.
 _LANG_TAG = re.compile(r'"?@[a-z]{2}(?:-[a-z]{2})?\b', re.IGNORECASE)
 _JUNK = re.compile(r"[\"'`´|\\{}\[\]<>]+")
 
+# Word-view tokens: a number with its decimal part and glued unit ("0.5l", "15.6", "6x"), or a
+# word of letters and digits ("t480"); one-letter words count (`a`, `l`, `x` carry meaning).
+WORD_TOKENS = r"(?u)\d+(?:\.\d+)?\w*|\w+"
+
 MAX_CHARS = 600  # titles are short; a long description adds little and costs time
 DESCRIPTION_WORDS = 30
 
 
-def _quantity(match: re.Match[str]) -> str:
-    return f" qty{match.group(2).lower()} "
-
-
 def normalise(text: str | None) -> str:
-    """Lower-cased, NFKC-normalised text with quantities replaced by unit tokens
-    (`0,5l` -> `qtyl`) and other numbers by their digit count (`2024` -> `num4`)."""
+    """Lower-cased, NFKC-normalised text with quantities written one way (`0,5 L` -> `0.5l`,
+    `6 x 1,5l` -> `6x 1.5l`) and long digit codes (EAN, SKU) removed: the word view."""
     if not text:
         return ""
     text = unicodedata.normalize("NFKC", str(text))[:MAX_CHARS].lower()
     text = _LANG_TAG.sub(" ", text)
     text = _JUNK.sub(" ", text)
-    text = _MULTIPACK.sub(" qtypack ", text)
-    text = _QUANTITY.sub(_quantity, text)
-    text = _NUMBER.sub(lambda m: f" num{min(len(m.group(0)), 5)} ", text)
+    text = _DECIMAL_COMMA.sub(".", text)
+    text = _MULTIPACK.sub(r"\1x ", text)
+    text = _QUANTITY.sub(r"\1\2", text)
+    text = _CODE.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def char_view(normalised: str) -> str:
+    """The character view of a normalised text: accent-folded, digits dropped."""
+    return _SPACE.sub(" ", _NUMBER.sub(" ", fold(normalised))).strip()
 
 
 def fold(text: str) -> str:
