@@ -67,8 +67,9 @@ class Comparison:
     verdict: Verdict
 
 
-def read_survey(path: Path) -> list[SurveyValue]:
-    """The survey estimates in `path`; any bad row raises InvalidIndicatorInput naming its line."""
+def read_survey(path: Path, period: str | None = None) -> list[SurveyValue]:
+    """The survey estimates in `path` (with `period`: only that period's rows and undated ones);
+    any bad row raises InvalidIndicatorInput naming its line."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
@@ -85,6 +86,8 @@ def read_survey(path: Path) -> list[SurveyValue]:
     if not values:
         raise InvalidIndicatorInput(f"{path}: no survey estimates")
     _refuse_duplicates(path, values)
+    if period is not None:
+        values = [v for v in values if v.period in (None, period)]
     return values
 
 
@@ -214,9 +217,7 @@ def compare_with_store(
     """Read `survey_file`, fetch the stored web values of its indicators, compare cell by cell.
 
     Without `method`, each cell uses the preferred method present in the store."""
-    survey = read_survey(survey_file)
-    if period is not None:
-        survey = [v for v in survey if v.period in (None, period)]
+    survey = read_survey(survey_file, period)
     web = read_values(engine, indicator=sorted({v.indicator for v in survey}), period=period,
                       method=method)
     return compare(web if method else best_method_only(web), survey)

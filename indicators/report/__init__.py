@@ -187,8 +187,7 @@ def build_context(engine: Engine, *, period: str | None = None, method: str | No
         raise InvalidIndicatorInput(f"no adoption values for period {period!r} and method {method!r}")
     comparisons = None
     if survey is not None:  # the adoption values shown above, cell by cell against the survey
-        comparisons = compare(adoption, [v for v in read_survey(survey)
-                                         if v.period in (None, chosen_period)])
+        comparisons = compare(adoption, read_survey(survey, chosen_period))
     return {
         "survey": {"file": Path(survey).name, "rows": comparisons} if survey is not None else None,
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
