@@ -71,7 +71,8 @@ def closed(spider, reason):
 crawler.signals.connect(opened, signal=signals.spider_opened)  # weak references: named functions
 crawler.signals.connect(closed, signal=signals.spider_closed)
 process.crawl(crawler)
-logging.root.setLevel("WARNING")  # as spiders.run does: DEBUG records are not even built
+from spiders.run import skip_disabled_log_records
+skip_disabled_log_records("WARNING")  # as spiders.run does: DEBUG records are not even built
 process.start()
 stats = crawler.stats.get_stats()
 json.dump({"responses": stats.get("response_received_count", 0),
@@ -154,6 +155,8 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
         "pages_per_s": round(pages / elapsed, 1),
         "cpu_ms_per_page": _per_page(stats.get("ecomstat/cpu_seconds"), pages),
         "tree_cpu_ms_per_page": _per_page(tree_cpu, pages),
+        "reactor_cpu_ms_per_page": _per_page(stats.get("ecomstat/cpu_seconds/reactor"), pages),
+        "writer_cpu_ms_per_page": _per_page(stats.get("ecomstat/cpu_seconds/writer"), pages),
         "rendered": stats.get("ecomstat/render/pages", 0), "outcomes": run.outcomes,
     }
     if stats.get("peak_rss_bytes"):

@@ -6,10 +6,13 @@ resume) a run, crawl it in a subprocess, report progress from the store, close t
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,13 +21,15 @@ from ecomstat.errors import BadInput, EcomstatError
 from ecomstat.settings import Settings
 from spiders import runner
 from spiders.runs import (
-    create_run, find_resumable_run, finish_run, get_run, read_url_file, reopen_run, run_summary,
-    select_websites, upsert_websites,
+    create_run, find_resumable_run, finish_run, get_run, pending_count, read_url_file,
+    reopen_run, run_summary, select_websites, upsert_websites,
 )
 from store import make_engine, upgrade
 
 RENDER_MODES = ("auto", "never", "always")
 POLL_SECONDS = 0.5
+MAX_AUTO_PROCESSES = 8
+SITES_PER_PROCESS = 25  # fewer sites than this per process: start-up would cost more than it gains
 
 
 class CrawlFailed(EcomstatError):
@@ -75,10 +80,12 @@ def crawl_sites(
     resume: bool = False,
     spider: str = "enterprise_site",
     distributed: bool = False,
+    processes: int | None = None,
     on_progress: ProgressCallback | None = None,
 ) -> dict[str, Any]:
     """Crawl the selected websites (or resume the newest unfinished run) and return the run's
-    summary. Raises CrawlFailed when the crawl process dies or fails."""
+    summary. `processes`: crawl processes on this machine (None: ECOMSTAT_CRAWL_PROCESSES, 0:
+    auto). Raises CrawlFailed when a crawl process dies or fails."""
     overrides = crawl_settings(settings, max_pages=max_pages, render=render)
     db_url = settings.database_url
     engine = make_engine(db_url)
@@ -102,47 +109,116 @@ def crawl_sites(
             run_id = create_run(engine, spider, ids, overrides, warc_dir=warc_dir)
         if distributed:
             return run_distributed(engine, settings, run_id, overrides, on_progress)
-        return run_crawl_process(engine, settings, run_id, spider, overrides, on_progress)
+        count = crawl_process_count(settings, pending_count(engine, run_id), processes)
+        return run_crawl_process(engine, settings, run_id, spider, overrides, on_progress, count)
     finally:
         engine.dispose()
 
 
+def crawl_process_count(settings: Settings, sites: int, requested: int | None = None) -> int:
+    """How many crawl processes share `sites` sites: `requested` (--processes) or
+    ECOMSTAT_CRAWL_PROCESSES, where 0 means one per CPU, at most MAX_AUTO_PROCESSES and at least
+    SITES_PER_PROCESS sites each. Scrapy does its work on one core, so on a multi-core machine
+    the only way to use the others is more processes; each site stays with one process, so
+    per-site politeness holds."""
+    count = requested if requested is not None else settings.getint("ECOMSTAT_CRAWL_PROCESSES")
+    if count < 0:
+        raise BadInput(f"--processes must be 0 (auto) or more, got {count}")
+    if count == 0:
+        count = min(os.cpu_count() or 1, MAX_AUTO_PROCESSES, sites // SITES_PER_PROCESS)
+    return max(1, min(count, sites))
+
+
+def process_overrides(overrides: dict[str, Any], settings: Settings,
+                      processes: int) -> dict[str, Any]:
+    """A share of the crawl's total concurrency for each of `processes` processes."""
+    if processes == 1:
+        return overrides
+    total = int(overrides.get("ECOMSTAT_CONCURRENT_REQUESTS")
+                or settings.getint("ECOMSTAT_CONCURRENT_REQUESTS"))
+    return {**overrides, "ECOMSTAT_CONCURRENT_REQUESTS": max(1, -(-total // processes))}
+
+
 def run_crawl_process(engine: Any, settings: Settings, run_id: int, spider: str,
-                      overrides: dict[str, Any], on_progress: ProgressCallback | None) -> dict[str, Any]:
+                      overrides: dict[str, Any], on_progress: ProgressCallback | None,
+                      processes: int = 1) -> dict[str, Any]:
+    """Crawl the run's pending sites in `processes` subprocesses (each its share "K/N" of the
+    sites by id) and wait for all of them."""
     data_dir = Path(str(settings["ECOMSTAT_DATA_DIR"]))
     log_file = data_dir / "logs" / f"run-{run_id}.log"
-    process = runner.start_spider(spider, db_url=settings.database_url, run_id=run_id,
-                                  settings=overrides, log_file=log_file)
+    shared = process_overrides(overrides, settings, processes)
+    # die_with_parent: a crawl whose parent is killed (scheduler grace ran out, SIGKILL) stops
+    # too, instead of crawling on unwatched; its sites stay pending for --resume
+    children = [runner.start_spider(
+        spider, db_url=settings.database_url, run_id=run_id, settings=shared, log_file=log_file,
+        spider_args={"shard": f"{index}/{processes}"} if processes > 1 else None,
+        die_with_parent=True) for index in range(processes)]
     started = time.monotonic()
     first_pages: int | None = None
     try:
-        while process.poll() is None:
-            time.sleep(POLL_SECONDS)
-            if on_progress is not None:
-                run = get_run(engine, run_id)
-                first_pages = run.pages if first_pages is None else first_pages
-                elapsed = max(time.monotonic() - started, 1e-6)
-                on_progress(Progress(run_id, run.sites_done, run.sites_total, run.pages,
-                                     (run.pages - first_pages) / elapsed))
+        with _sigterm_interrupts():
+            while any(child.poll() is None for child in children):
+                time.sleep(POLL_SECONDS)
+                if on_progress is not None:
+                    run = get_run(engine, run_id)
+                    first_pages = run.pages if first_pages is None else first_pages
+                    elapsed = max(time.monotonic() - started, 1e-6)
+                    on_progress(Progress(run_id, run.sites_done, run.sites_total, run.pages,
+                                         (run.pages - first_pages) / elapsed))
     except KeyboardInterrupt:
-        process.send_signal(signal.SIGINT)  # Scrapy closes gracefully: run 'interrupted'
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _interrupt(children)
         _close_if_open(engine, run_id, "interrupted", "interrupted by the user")
         raise
-    code = process.returncode
     if on_progress is not None:
         run = get_run(engine, run_id)
         on_progress(Progress(run_id, run.sites_done, run.sites_total, run.pages, 0.0))
-    if code != runner.EXIT_OK:
-        status = "interrupted" if code in (runner.EXIT_INTERRUPTED, -9, -15) else "failed"
-        _close_if_open(engine, run_id, status, f"crawl process exited with code {code}; "
-                                               f"log: {log_file}")
+    return _close_crawl(engine, run_id, [child.returncode for child in children], log_file)
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (the scheduler stopping, a service manager) ends the crawl like Ctrl-C: the
+    crawl processes close gracefully and the run is marked interrupted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(_signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupt(children: Sequence[subprocess.Popen[bytes]]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)  # Scrapy closes gracefully: run 'interrupted'
+    for child in children:
+        try:
+            child.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def _close_crawl(engine: Any, run_id: int, codes: Sequence[int], log_file: Path) -> dict[str, Any]:
+    """The run's summary once its processes have exited; CrawlFailed unless it finished."""
+    failed = [code for code in codes if code != runner.EXIT_OK]
+    if failed:
+        interrupted = all(code in (runner.EXIT_INTERRUPTED, -9, -15) for code in failed)
+        _close_if_open(engine, run_id, "interrupted" if interrupted else "failed",
+                       f"crawl process exited with code {failed[0]}; log: {log_file}")
         summary = run_summary(engine, run_id)
-        raise CrawlFailed(f"crawl run {run_id} {summary['status']} (exit code {code}); "
+        raise CrawlFailed(f"crawl run {run_id} {summary['status']} (exit code {failed[0]}); "
                           f"resume it with --resume; log: {log_file}")
+    left = pending_count(engine, run_id)
+    if left:  # every process ended well, yet sites are unwritten (e.g. a store write failed)
+        _close_if_open(engine, run_id, "failed",
+                       f"{left} sites were not stored; see the crawl log {log_file}")
     summary = run_summary(engine, run_id)
     if summary["status"] != "finished":
         raise CrawlFailed(f"crawl run {run_id} {summary['status']}: {summary['error']}; "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import time
 from typing import Any
 
 from scrapy import signals
@@ -40,6 +41,7 @@ class RunStatsExtension:
         self.crawler = crawler
         self.db_url = db_url
         self.cpu_at_open = 0.0
+        self.reactor_cpu_at_open = 0.0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RunStatsExtension:
@@ -53,6 +55,7 @@ class RunStatsExtension:
 
     def spider_opened(self, spider: Any) -> None:
         self.cpu_at_open = _process_cpu()
+        self.reactor_cpu_at_open = time.thread_time()  # signals arrive on the reactor thread
         if not self.crawler.settings.get("ECOMSTAT_CONTACT_URL"):
             logger.warning(
                 "ECOMSTAT_CONTACT_URL is not set: the User-Agent carries no contact address; "
@@ -65,6 +68,14 @@ class RunStatsExtension:
         # start-up excluded: the CPU cost of the crawl itself, comparable with elapsed_time
         self.crawler.stats.set_value("ecomstat/cpu_seconds",
                                      round(_process_cpu() - self.cpu_at_open, 3))
+        # where it went: the reactor thread (Scrapy, parsing unless a worker extracts) and the
+        # writer thread (WARC, store); the rest is the extraction worker and other threads
+        self.crawler.stats.set_value("ecomstat/cpu_seconds/reactor",
+                                     round(time.thread_time() - self.reactor_cpu_at_open, 3))
+        writer = getattr(self.crawler, "_ecomstat_writer", None)
+        if writer is not None:
+            self.crawler.stats.set_value("ecomstat/cpu_seconds/writer",
+                                         round(writer.cpu_seconds, 3))
         # the true peak (Scrapy's memusage/max samples once a minute, so a short crawl's figure
         # is its start-up)
         self.crawler.stats.set_value("peak_rss_bytes",
@@ -77,8 +88,10 @@ class RunStatsExtension:
         error = getattr(spider, "fatal_error", None)
         engine = make_engine(self.db_url)
         try:
-            if getattr(spider, "website_ids", None) is not None:
-                # one batch of a distributed run: the run ends when its last site is done
+            if getattr(spider, "website_ids", None) is not None \
+                    or getattr(spider, "shard", None) is not None:
+                # one batch of a distributed run, or one process's share of a local crawl: the
+                # run ends when its last site is done
                 finish_batch(engine, int(run_id), stats=stats)
             else:
                 status = status_for(reason)

@@ -26,11 +26,15 @@ def build_settings(db_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
 
 
 def skip_disabled_log_records(level: str) -> None:
-    """Scrapy filters by level in its root handler only (and resets the root logger to NOTSET
-    when a crawler is created), so a DEBUG record per response and per item is still built and
-    then dropped; a root logger level skips building them. Output and log_count stats stay the
-    same: both only ever saw records at LOG_LEVEL and above."""
+    """Scrapy filters by level in its root handler only (it resets the root logger to NOTSET
+    when a crawler is created, and sets its own "scrapy" logger to DEBUG), so a DEBUG record
+    per response and per item is still built and then dropped; logger levels skip building
+    them. Output and log_count stats stay the same: both only ever saw records at LOG_LEVEL and
+    above."""
     logging.root.setLevel(level.upper())
+    scrapy_logger = logging.getLogger("scrapy")
+    if scrapy_logger.getEffectiveLevel() < logging.root.level:
+        scrapy_logger.setLevel(level.upper())
 
 
 def main(argv: list[str] | None = None) -> int:

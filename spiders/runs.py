@@ -210,6 +210,7 @@ def write_sites(engine: Engine, run_id: int, sites: Sequence[SiteResult]) -> Non
         return
     now = utcnow()
     with transaction(engine) as session:
+        lock_run(session, run_id)  # the run's counters below are read, then written
         statuses = dict(session.execute(select(Website.id, Website.status).where(
             Website.id.in_([site.website_id for site in sites]))).all())
         page_rows: list[dict[str, Any]] = []
@@ -265,43 +266,70 @@ def finish_run(engine: Engine, run_id: int, status: str, *, stats: dict[str, Any
                error: str | None = None) -> None:
     """Close a run: status, end time, outcome counts per site (from its site visits)."""
     with transaction(engine) as session:
-        counts = Counter(dict(session.execute(
-            select(SiteVisit.outcome, func.count(SiteVisit.id))
-            .where(SiteVisit.run_id == run_id, SiteVisit.state == "done")
-            .group_by(SiteVisit.outcome)).all()))
-        run = session.get(CrawlRun, run_id)
-        if run is None:
-            raise BadInput(f"no crawl run {run_id}")
-        run.status = status
-        run.finished_at = utcnow()
-        run.outcomes = {key: value for key, value in counts.items() if key}
-        if stats is not None:
-            merged = dict(run.stats or {})
-            for key, value in stats.items():
-                # counters add up over a run's resumed processes; the rest is replaced
-                if isinstance(value, (int, float)) and key.startswith("ecomstat/") \
-                        and isinstance(merged.get(key), (int, float)):
-                    merged[key] = merged[key] + value
-                else:
-                    merged[key] = value
-            run.stats = merged
-        if error is not None:
-            run.error = error[:2000]
+        lock_run(session, run_id)
+        _record_end(session, run_id, status, stats, error)
+
+
+def finish_batch(engine: Engine, run_id: int, *, stats: dict[str, Any] | None = None) -> None:
+    """A batch of a distributed run (or a local crawl process's share) ended: add its stats;
+    close the run when no site is left. One transaction under the run's lock, so of processes
+    ending together exactly the last one closes the run."""
+    with transaction(engine) as session:
+        lock_run(session, run_id)
+        pending = session.scalar(select(func.count(SiteVisit.id)).where(
+            SiteVisit.run_id == run_id, SiteVisit.state == "pending")) or 0
+        _record_end(session, run_id, "running" if pending else "finished", stats, None)
+        if pending:
+            session.get(CrawlRun, run_id).finished_at = None
+
+
+def _record_end(session: Session, run_id: int, status: str, stats: dict[str, Any] | None,
+                error: str | None) -> None:
+    counts = Counter(dict(session.execute(
+        select(SiteVisit.outcome, func.count(SiteVisit.id))
+        .where(SiteVisit.run_id == run_id, SiteVisit.state == "done")
+        .group_by(SiteVisit.outcome)).all()))
+    run = session.get(CrawlRun, run_id)
+    if run is None:
+        raise BadInput(f"no crawl run {run_id}")
+    run.status = status
+    run.finished_at = utcnow()
+    run.outcomes = {key: value for key, value in counts.items() if key}
+    if stats is not None:
+        run.stats = merge_stats(run.stats or {}, stats)
+    if error is not None:
+        run.error = error[:2000]
+
+
+def merge_stats(merged: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """A run's stats after one more of its processes: `ecomstat/` counters add up (resumed and
+    parallel processes), `peak_` figures keep the largest, the rest is replaced."""
+    merged = dict(merged)
+    for key, value in stats.items():
+        previous = merged.get(key)
+        numbers = isinstance(value, (int, float)) and isinstance(previous, (int, float))
+        if numbers and key.startswith("ecomstat/"):
+            merged[key] = previous + value
+        elif numbers and key.startswith("peak_"):
+            merged[key] = max(previous, value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def lock_run(session: Session, run_id: int) -> None:
+    """Take the run row's write lock before reading what the transaction will write back: the
+    processes of one crawl (local shards, Celery workers) finish sites and batches at the same
+    time. A no-op UPDATE does it on both stores: a row lock on PostgreSQL, and on SQLite the
+    database write lock, waited for (busy_timeout) because nothing was read before it."""
+    session.execute(update(CrawlRun).where(CrawlRun.id == run_id)
+                    .values(sites_done=CrawlRun.sites_done))
 
 
 def pending_count(engine: Engine, run_id: int) -> int:
     with transaction(engine) as session:
         return int(session.scalar(select(func.count(SiteVisit.id)).where(
             SiteVisit.run_id == run_id, SiteVisit.state == "pending")) or 0)
-
-
-def finish_batch(engine: Engine, run_id: int, *, stats: dict[str, Any] | None = None) -> None:
-    """A batch of a distributed run ended: add its stats; close the run when no site is left."""
-    pending = pending_count(engine, run_id)
-    finish_run(engine, run_id, "finished" if pending == 0 else "running", stats=stats)
-    if pending:
-        with transaction(engine) as session:
-            session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(finished_at=None))
 
 
 def run_summary(engine: Engine, run_id: int) -> dict[str, Any]:

@@ -43,6 +43,7 @@ def crawl_sites_command(
     render: Annotated[Optional[str], typer.Option("--render", help="JavaScript rendering: auto|never|always.")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Resume the newest unfinished run.")] = False,
     distributed: Annotated[bool, typer.Option("--distributed", help="Queue site batches on Celery (ECOMSTAT_BROKER_URL) for `ecomstat worker`s and wait.")] = False,
+    processes: Annotated[Optional[int], typer.Option("--processes", help="Crawl processes on this machine, each its share of the sites (default ECOMSTAT_CRAWL_PROCESSES=0: one per CPU, at most 8, 25+ sites each).")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="Summary output format.")] = OutputFormat.table,
 ) -> None:
     """Crawl enterprise websites (home page + up to --max-pages pages each) into the store."""
@@ -60,7 +61,7 @@ def crawl_sites_command(
     summary = _run_with_progress(
         crawl_sites, settings=st.settings, selection=chosen[0] if chosen else "all",
         stale_days=stale, urls_file=str(urls) if urls else None, max_pages=max_pages,
-        render=render, resume=resume, distributed=distributed)
+        render=render, resume=resume, distributed=distributed, processes=processes)
     _emit(summary, fmt)
 
 

@@ -43,7 +43,7 @@ class WarcPipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageItem) and item.raw_body is not None and self.writer is not None:
             item.warc_file = str(self.writer.path)
-            writer_for(self.crawler).submit(partial(self._write, item))
+            writer_for(self.crawler).submit(partial(self._write, item), len(item.raw_body))
         return item
 
     def _write(self, item: PageItem) -> None:

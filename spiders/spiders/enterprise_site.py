@@ -20,6 +20,7 @@ from typing import Any
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from ecomstat.errors import BadInput
 from ecomstat.urls import canonicalize_url, registered_domain
 from spiders import outcomes
 from spiders.extract import PageContent, decode_html, extract_page, warm_up
@@ -54,13 +55,16 @@ class EnterpriseSiteSpider(scrapy.Spider):
 
     def __init__(self, run_id: str | None = None, urls: str | None = None,
                  max_pages: str | None = None, max_depth: str | None = None,
-                 website_ids: str | None = None, **kwargs: Any) -> None:
+                 website_ids: str | None = None, shard: str | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.run_id = int(run_id) if run_id else None
         self._urls = [u for u in (urls or "").split(",") if u.strip()]
         # a batch of a distributed run: only these sites of the run (None = all pending)
         self.website_ids = {int(i) for i in website_ids.split(",") if i.strip()} \
             if website_ids else None
+        # "K/N": this process crawls the run's sites with id % N == K (a crawl of N processes)
+        self.shard = parse_shard(shard) if shard else None
         self._max_pages = max_pages
         self._max_depth = max_depth
         self.sites: dict[int, SiteState] = {}
@@ -92,6 +96,8 @@ class EnterpriseSiteSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for website_id, url in pending_sites(self.engine, self.run_id):
             if self.website_ids is not None and website_id not in self.website_ids:
+                continue
+            if self.shard is not None and website_id % self.shard[1] != self.shard[0]:
                 continue
             site = SiteState(website_id, url, {registered_domain(url)})
             self.sites[website_id] = site
@@ -223,6 +229,17 @@ class EnterpriseSiteSpider(scrapy.Spider):
             if peak:
                 self.crawler.stats.set_value("peak_rss_extract_worker_bytes", peak)
         self.engine.dispose()
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """"K/N" -> (K, N), with 0 <= K < N."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise BadInput(f"shard must look like K/N, got {text!r}") from None
+    if not 0 <= index < count:
+        raise BadInput(f"shard {text!r}: need 0 <= K < N")
+    return index, count
 
 
 def _now() -> dt.datetime:

@@ -136,3 +136,47 @@ def test_private_address_refused_and_crawl_delay_honoured(
     page_times = times[2:]  # after robots.txt and the home page
     assert len(page_times) == 3
     assert all(b - a >= 0.9 for a, b in zip(page_times, page_times[1:]))
+
+
+def _page_set(db_url: str) -> set[tuple]:
+    engine = make_engine(db_url)
+    with transaction(engine) as session:
+        rows = session.execute(select(Website.url, Page.url, Page.content_hash, Page.outcome,
+                                      Page.title, Page.depth)
+                               .join(Website, Website.id == Page.website_id)).all()
+        for warc_file, offset in session.execute(
+                select(Page.warc_file, Page.warc_offset).where(Page.outcome == "ok")):
+            assert read_html(warc_file, offset).startswith(b"<html")
+    engine.dispose()
+    assert len(rows) == len(set(rows))  # none stored twice
+    return set(rows)
+
+
+def test_crawl_in_several_processes_equals_one_process(
+    db_url: str, sqlite_url: str, miniweb: MiniWeb, crawl_env: Path, monkeypatch
+) -> None:
+    hosts = [site_host(i) for i in range(10)]
+    monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(crawl_env / "hosts.txt", hosts)))
+    urls = write_lines(crawl_env / "urls.txt", [f"http://{host}/" for host in hosts])
+    reference = f"sqlite:///{crawl_env / 'one-process.db'}"
+    result = _crawl(reference, "--urls", str(urls), "--processes", "1")
+    assert result.exit_code == 0, result.output
+
+    result = _crawl(db_url, "--urls", str(urls), "--processes", "3", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert _page_set(db_url) == _page_set(reference)
+    engine = make_engine(db_url)
+    with transaction(engine) as session:
+        run = session.scalars(select(CrawlRun)).one()
+        pages = list(session.scalars(select(Page)))
+    engine.dispose()
+    assert run.status == "finished" and run.sites_done == 10 == run.sites_total
+    assert run.pages == len(pages)
+    # each process added its own counters, and wrote its own WARC file
+    assert run.stats["ecomstat/sites"] == 10
+    assert len({page.warc_file for page in pages if page.warc_file}) == 3
+
+
+def test_processes_option_is_checked(sqlite_url: str, crawl_env: Path) -> None:
+    result = _crawl(sqlite_url, "--processes", "-1")
+    assert result.exit_code != 0 and "--processes" in result.output

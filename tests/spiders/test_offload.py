@@ -36,6 +36,22 @@ def test_writer_runs_jobs_in_order_off_the_calling_thread() -> None:
     assert {name for _, name in seen} == {"ecomstat-writer"}
 
 
+def test_writer_bounds_the_bytes_its_queued_jobs_hold() -> None:
+    writer = BackgroundWriter(max_bytes=100)
+    gate = threading.Event()
+    writer.submit(gate.wait, nbytes=60)  # holds the writer thread and 60 bytes
+    writer.submit(lambda: None, nbytes=30)  # fits: 90 of 100
+    third = threading.Thread(target=writer.submit, args=(lambda: None, 30))
+    third.start()
+    third.join(timeout=0.3)
+    assert third.is_alive()  # 120 > 100: submit waits for room
+    gate.set()
+    third.join(timeout=5)
+    assert not third.is_alive()
+    writer.submit(lambda: None, nbytes=10_000)  # larger than the bound alone: still accepted
+    writer.close()
+
+
 def test_writer_survives_a_failing_job_and_runs_inline_once_closed(caplog) -> None:
     writer = BackgroundWriter()
     seen: list[str] = []

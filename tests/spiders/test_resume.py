@@ -96,3 +96,45 @@ def test_sigkill_then_resume_equals_uninterrupted_run(
     reference = get_run(make_engine(reference_url), 1)
     assert "peak_rss_extract_worker_bytes" not in reference.stats  # in-process extraction
     assert _pages(db_url) == expected
+
+
+@pytest.mark.slow
+def test_sigterm_to_the_cli_interrupts_every_crawl_process(
+    sqlite_url: str, miniweb: MiniWeb, crawl_env: Path, monkeypatch
+) -> None:
+    """The scheduler stops a crawl step with SIGTERM: the run is marked interrupted, its crawl
+    processes stop (none crawls on unwatched), and --resume completes it."""
+    import subprocess
+    import sys
+
+    hosts = [site_host(i) for i in range(SITES)]
+    monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(crawl_env / "hosts.txt", hosts)))
+    miniweb.host_delays = {host: 0.05 for host in hosts}
+    urls = crawl_env / "urls.txt"
+    urls.write_text("".join(f"http://{host}/\n" for host in hosts))
+    cli = subprocess.Popen([sys.executable, "-m", "ecomstat", "--db", sqlite_url, "crawl", "sites",
+                            "--urls", str(urls), "--processes", "2"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    engine = make_engine(sqlite_url)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and cli.poll() is None:
+        try:
+            if get_run(engine, 1).pages > 0:
+                break
+        except Exception:  # the run row does not exist yet
+            pass
+        time.sleep(0.05)
+    assert cli.poll() is None, "the crawl ended before it could be stopped"
+    cli.send_signal(signal.SIGTERM)
+    assert cli.wait(timeout=90) != 0
+    run = get_run(engine, 1)
+    assert run.status == "interrupted" and run.sites_done < SITES
+    pages = run.pages
+    time.sleep(1.5)
+    assert get_run(engine, 1).pages == pages  # no crawl process is still writing
+
+    result = CliRunner().invoke(app, ["--db", sqlite_url, "crawl", "sites", "--resume"])
+    assert result.exit_code == 0, result.output
+    run = get_run(engine, 1)
+    assert run.status == "finished" and run.sites_done == SITES
+    engine.dispose()
