@@ -6,6 +6,7 @@ keeps the full pipeline close to the speed of a bare fetch.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -123,23 +124,23 @@ def warm_up() -> None:
 
 
 def visible_text(tree: Any) -> str:
-    parts: list[str] = []
+    """The text and tails under <body> (or the whole document), outside invisible elements, each
+    piece separated by a space, whitespace squashed. Done in C: the invisible elements of a
+    copy are emptied (their tails stay, as they lie outside them) and one XPath call collects
+    the text nodes, as plain strings. A walk in Python over lxml's element proxies (or
+    itertext, which makes a proxy per element) cost more than the parse itself."""
     body = tree.find("body")
     root = body if body is not None else tree
-    _collect_text(root, parts)
-    return WHITESPACE.sub(" ", " ".join(parts)).strip()
+    if root.tag in INVISIBLE:
+        return ""
+    if next(root.iter(*INVISIBLE), None) is not None:
+        root = copy.deepcopy(root)  # the caller's tree keeps its scripts (structured data)
+        for element in list(root.iter(*INVISIBLE)):
+            element.clear(keep_tail=True)
+    return WHITESPACE.sub(" ", " ".join(TEXT_NODES(root))).strip()
 
 
-def _collect_text(element: Any, parts: list[str]) -> None:
-    if element.tag in INVISIBLE:
-        return
-    if element.text:
-        parts.append(element.text)
-    for child in element:
-        if isinstance(child.tag, str):
-            _collect_text(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
 
 
 def detect_language(text: str, html_lang: str | None) -> str | None:

@@ -177,3 +177,17 @@ def test_website_selection(engine) -> None:
         select_websites(engine, "stale", stale_days=-1)
     with pytest.raises(BadInput):
         select_websites(engine, "everything")
+
+
+def test_visible_text_keeps_tails_of_hidden_elements_and_leaves_the_tree_alone() -> None:
+    import lxml.html
+
+    from spiders.extract import visible_text
+
+    tree = lxml.html.document_fromstring(
+        "<html><head><title>T</title></head><body><p>a<!-- note -->b<script>var x;</script>"
+        "tail<noscript><b>no</b>js</noscript> end<svg><text>logo</text></svg>"
+        "<template><p>later</p></template></p><div>last</div></body></html>")
+    assert visible_text(tree) == "a b tail end last"
+    assert tree.findtext(".//script") == "var x;"  # the caller's tree is not emptied
+    assert visible_text(lxml.html.document_fromstring("<p>just text</p>")) == "just text"
