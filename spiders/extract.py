@@ -20,6 +20,8 @@ from lxml import etree
 from functools import lru_cache
 
 from ecomstat.urls import canonicalize_url as _canonicalize_url
+from spiders.language import detect_language
+from spiders.language import warm_up as load_language_model
 
 logger = logging.getLogger(__name__)
 
@@ -117,10 +119,8 @@ def warm_up() -> None:
     import extruct.jsonld  # noqa: F401
     import extruct.opengraph  # noqa: F401
     import extruct.w3cmicrodata  # noqa: F401
-    import py3langid.langid as langid
 
-    if langid.IDENTIFIER is None:
-        langid.load_model()
+    load_language_model()
 
 
 def visible_text(tree: Any) -> str:
@@ -141,43 +141,6 @@ def visible_text(tree: Any) -> str:
 
 
 TEXT_NODES = etree.XPath("descendant::text()", smart_strings=False)
-
-
-def detect_language(text: str, html_lang: str | None) -> str | None:
-    if len(text) >= 40:
-        return _classify_language(text[:1200])
-    if html_lang:
-        return html_lang.split("-")[0]
-    return None
-
-
-def _classify_language(text: str) -> str:
-    """py3langid's naive Bayes, computed over the non-zero features only: the library's dense
-    mixed-dtype dot product misses BLAS and costs ~25 ms a page, this costs well under 1 ms and
-    gives the same argmax."""
-    import numpy as np
-    import py3langid.langid as langid
-
-    if langid.IDENTIFIER is None:
-        langid.load_model()
-    identifier = langid.IDENTIFIER
-    # py3langid's instance2fv, counting the automaton's states first and expanding each distinct
-    # state's outputs once (the library extends a list per byte): the same feature counts
-    nextmove, output = identifier.tk_nextmove, identifier.tk_output
-    state_counts: dict[int, int] = {}
-    get = state_counts.get
-    state = 0
-    for letter in text.encode("utf8", errors="surrogatepass"):
-        state = nextmove[(state << 8) + letter]
-        state_counts[state] = get(state, 0) + 1
-    counts: dict[int, int] = {}
-    for state, times in state_counts.items():
-        for index in output.get(state, ()):
-            counts[index] = counts.get(index, 0) + times
-    nonzero = np.array(sorted(counts), dtype=np.intp)
-    values = np.array([counts[index] for index in nonzero], dtype=np.float64)
-    scores = values @ identifier.nb_ptc[nonzero] + identifier.nb_pc
-    return str(identifier.nb_classes[int(np.argmax(scores))])
 
 
 def _links(tree: Any, base_url: str) -> list[dict[str, str]]:
