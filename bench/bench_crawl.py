@@ -4,17 +4,22 @@ extract, store, WARC) against a bare Scrapy spider that only fetches the same pa
     python bench/bench_crawl.py --sites 200 --repeat 3   # pages/s both ways, the ratio, 3 pairs
     python bench/bench_crawl.py --sites 650 --repeat 0   # peak memory of a ~10,000-page crawl
 
+The full crawl runs as `ecomstat crawl sites` does by default: one crawl process per CPU, each
+crawling its share of the sites, 32 concurrent requests in total (`--processes 1` for a single
+Scrapy process). The bare spider is one plain Scrapy process, as a fetch-only spider is.
+
 Order: one full crawl first (it finds the page URLs, and warms the sample web's page cache so
 neither side is measured against pages rendered on the fly), then `--repeat` pairs of (bare,
 full), each full crawl into a fresh database and data directory. Both sides: the same URLs
 (the bare spider fetches every page URL the full crawl stored), 32 concurrent requests, 2 per
 site, the same reactor and the same pooled HTTP handler for the host map's proxy address,
 politeness delays off (loopback sample web only: ECOMSTAT_RELAX_MAPPED_DELAYS, no AutoThrottle),
-rendering off. Pages/s is over each spider's own elapsed time (process start-up excluded);
-`cpu_ms_per_page` is the crawl's CPU time over the same span (start-up excluded; threads and
-the extraction worker included); `tree_cpu_ms_per_page` is the user+system time of the whole
-process tree (`ecomstat crawl sites` CLI + crawl process + extraction worker, start-up
-included). Peak memory: the crawl process's and its extraction worker's peak RSS (getrusage
+rendering off. Pages/s is over each spider's own elapsed time (process start-up excluded; with
+several crawl processes, the last one's); `cpu_ms_per_page` is the crawl's CPU time over the
+same span, summed over its processes (start-up excluded; threads and an extraction worker
+included), `reactor_`/`writer_cpu_ms_per_page` its reactor and writer threads' shares;
+`tree_cpu_ms_per_page` is the user+system time of the whole process tree (`ecomstat crawl
+sites` CLI + crawl processes, start-up included). Peak memory: the crawl process's and its extraction worker's peak RSS (getrusage
 ru_maxrss; Scrapy's memusage/max samples once a minute only), and the largest process so far.
 """
 
@@ -91,6 +96,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="(bare, full) pairs after the first full crawl; 0 = that one only")
     parser.add_argument("--render", default="never")
+    parser.add_argument("--processes", type=int, default=None,
+                        help="crawl processes of the full crawl (default: the CLI's auto, one per "
+                             "CPU); the bare spider is one Scrapy process")
     args = parser.parse_args()
 
     from ecomstat.sampleweb import SampleWebServer, generate, write_host_map
@@ -134,8 +142,9 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
     load = os.getloadavg()[0]
     cpu_before = _children_cpu()
     started = time.monotonic()
+    processes = [] if args.processes is None else ["--processes", str(args.processes)]
     subprocess.run([sys.executable, "-m", "ecomstat", "crawl", "sites", "--urls", str(site_urls),
-                    "--max-pages", str(args.max_pages), "--format", "json"],
+                    "--max-pages", str(args.max_pages), "--format", "json", *processes],
                    env=env, check=True, cwd=work, stdout=subprocess.DEVNULL)
     wall = time.monotonic() - started
     tree_cpu = _children_cpu() - cpu_before
@@ -150,7 +159,8 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
     pages = stats.get("ecomstat/pages", run.pages)
     elapsed = stats["elapsed_time_seconds"]
     result = {
-        "load_average": round(load, 2), "sites": sites, "pages_fetched": pages,
+        "load_average": round(load, 2), "processes": _crawl_processes(run), "sites": sites,
+        "pages_fetched": pages,
         "pages_stored": run.pages, "elapsed_s": round(elapsed, 2), "wall_s": round(wall, 2),
         "pages_per_s": round(pages / elapsed, 1),
         "cpu_ms_per_page": _per_page(stats.get("ecomstat/cpu_seconds"), pages),
@@ -218,6 +228,12 @@ def summary(first: dict[str, Any], full_runs: list[dict[str, Any]],
 def _median(values: Any) -> float | None:
     known = [value for value in values if value is not None]
     return statistics.median(known) if known else None
+
+
+def _crawl_processes(run: Any) -> int:
+    """How many crawl processes wrote the run (each writes its own WARC file)."""
+    warc_dir = Path(run.warc_dir or "")
+    return len(list(warc_dir.glob(f"run-{run.id}-*.warc.gz"))) if run.warc_dir else 0
 
 
 def _per_page(cpu_seconds: float | None, pages: int) -> float | None:
