@@ -3,8 +3,9 @@
     python bench/bench_classify.py [--pages ../shared/data/pages] [--repeat 2] [--skip-cv]
 
 Throughput: the 458 reference pages are written into a gzipped WARC (as the crawler stores
-them), then read back and classified in one process (one core): WARC read + decode + parse +
-signals + text model + calibrated probability + evidence. Reported per stage and overall; the
+them), then read back (`spiders.warc.read_html`, as `classify sites` does) and
+classified in one process (one core): WARC read + decode + parse + signals + text model +
+calibrated probability + evidence. Reported per stage and overall; the
 site characteristics (`classify sites` adds them per site, from the parsed pages) separately.
 Quality: 5-fold StratifiedGroupKFold by site (no site in two folds) of the combined model, a
 bag-of-words model alone and a keyword rule; precision, recall, F1, ROC AUC, Brier.
@@ -22,6 +23,7 @@ import csv
 import dataclasses
 import gzip
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -37,13 +39,15 @@ from classifiers.ecommerce import load_model  # noqa: E402
 from classifiers.ecommerce.model import prepare  # noqa: E402
 from classifiers.ecommerce.sites import long_lived_frozen  # noqa: E402
 from classifiers.ecommerce.training import cross_validate, load_labelled_pages  # noqa: E402
+from spiders.warc import read_html  # noqa: E402  (as `classify sites`)
 from classifiers.html import parse_html  # noqa: E402
-from spiders.warc import WarcFileWriter, read_html  # noqa: E402
+from spiders.warc import WarcFileWriter  # noqa: E402
 
 DEFAULT_PAGES = ROOT.parent / "shared" / "data" / "pages"
 
 
-def throughput(pages_dir: Path, repeat: int) -> dict[str, float]:
+def throughput(pages_dir: Path, repeat: int) -> dict[str, Any]:
+    load_before = round(os.getloadavg()[0], 2)
     rows = list(csv.DictReader(open(pages_dir / "labels.csv", encoding="utf-8")))
     with tempfile.TemporaryDirectory() as tmp:
         writer = WarcFileWriter(Path(tmp) / "bench.warc.gz")
@@ -89,6 +93,9 @@ def throughput(pages_dir: Path, repeat: int) -> dict[str, float]:
     sizes = [s for _, _, s in stored]
     unique = len(rows)
     return {
+        # CPU time is what the figures below count, but a busy neighbour still slows the
+        # shared caches and cores: the load average says how busy the machine was.
+        "load_average_1m_before_after": [load_before, round(os.getloadavg()[0], 2)],
         "pages": n, "median_page_kb": round(statistics.median(sizes) / 1024, 1),
         "pages_per_second": round(n / total, 1),
         "pages_per_cpu_second": round(n / cpu, 1),

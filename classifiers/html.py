@@ -33,6 +33,11 @@ _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_:.\-]+)", re.I)
 _ELEMENTS = ("meta, script, link[href], iframe[src], a[href], area[href], form, button, "
              "[role=button], input[type=submit], [itemtype], [typeof]")
+# Elements whose text is not visible (removed before the body's text is read).
+_INVISIBLE = ("script", "style", "noscript", "template", "svg", "iframe")
+# One selector walk finds the elements the collector reads, the title and the invisible
+# elements: every css() call (and every strip_tags tag) walks the whole document again.
+_WALK = ", ".join((_ELEMENTS, "title", *_INVISIBLE))
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -170,11 +175,10 @@ def parse_html(html: str | bytes, url: str = "", content_type: str | None = None
     classes = [_attr(root, "class")] if root is not None else []
     if tree.body is not None:
         classes.append(_attr(tree.body, "class"))
-    title = tree.css_first("title")
-    doc.title = squash(title.text())[:300] if title is not None else ""
-    _Collector(doc, classes).collect(tree.css(_ELEMENTS))
+    collector = _Collector(doc, classes)
+    collector.collect(tree.css(_WALK))
     doc.classes = " ".join(c for c in classes if c)
-    doc.text = _visible_text(tree)
+    doc.text = _visible_text(tree, collector.invisible)
     return doc
 
 
@@ -183,37 +187,67 @@ class _Collector:
     document, so separate queries per kind cost more than the parse itself), dispatching on the
     tag. Each node's attributes are read once into a dict (`node.attributes`): `attrs.get` on
     a missing attribute raises and catches a KeyError inside selectolax, and most lookups here
-    miss, which made attribute reads the largest per-element cost."""
+    miss, which made attribute reads the largest per-element cost.
+
+    The pass (`_WALK`) also returns the title and the invisible elements, which `_ELEMENTS`
+    alone would not match: the first title is the page title, the invisible ones are kept for
+    `_visible_text`. Such an extra node does nothing below unless it has an itemtype, a typeof
+    or role=button (and then `_ELEMENTS` matches it too), except an iframe without src, which
+    is skipped."""
 
     def __init__(self, doc: PageDoc, classes: list[str]) -> None:
         self.doc, self.classes = doc, classes
         self.scripts: list[str] = []
         self.budget = MAX_SCRIPTS_SAMPLE_TOTAL
         self.seen: set[str] = set()
+        self.invisible: list[Any] = []
+        self.title: Any = None
 
     def collect(self, nodes: Iterable[Any]) -> None:
         visited: set[int] = set()
         itemtypes, buttons, classes = self.doc.itemtypes, self.doc.buttons, self.classes
+        invisible, links, seen = self.invisible, self.doc.links, self.seen
         for node in nodes:
             mem_id = node.mem_id
             if mem_id in visited:  # a node matching several selectors comes back each time
                 continue
             visited.add(mem_id)
             tag = node.tag
-            get = node.attributes.get
-            if (itemtype := get("itemtype") or "") or get("typeof"):
-                if len(itemtypes) < 200:
-                    itemtypes.extend((itemtype + " " + (get("typeof") or "")).split())
-            if tag == "a" or tag == "area":
-                self.link(node, get)
+            attributes = node.attributes
+            get = attributes.get
+            if tag == "a" or tag == "area":  # most nodes: the link code inlined
+                href = (get("href") or "").strip()
+                # hrefs stay as written: resolving 1,500 links with urljoin costs more than
+                # parsing; the classifiers need paths and, for external links, hosts
+                # (`Link.resolve`).
+                if href and href not in seen and len(links) < MAX_LINKS \
+                        and not href.startswith(("javascript:", "#")):
+                    seen.add(href)
+                    # text_lexbor: the same descendant text as text(deep=True), built in C.
+                    text = " ".join(node.text_lexbor().split()) or get("title") \
+                        or get("aria-label") or ""
+                    links.append(Link(href, text[:MAX_ANCHOR_CHARS]))
+            elif tag in _INVISIBLE:
+                invisible.append(node)
+                if tag == "script":
+                    self.script(node, get)
+                elif tag == "iframe":
+                    if "src" not in attributes and not (
+                            get("itemtype") or get("typeof") or get("role") == "button"):
+                        continue  # matched only as an invisible element
+                    self.resource(get)
             elif tag == "meta":
                 self.meta(get)
-            elif tag == "script":
-                self.script(node, get)
-            elif tag == "link" or tag == "iframe":
+            elif tag == "link":
                 self.resource(get)
             elif tag == "form":
                 self.form(node, get)
+            elif tag == "title" and self.title is None:
+                self.title = node
+                self.doc.title = squash(node.text())[:300]
+            if (itemtype := get("itemtype") or "") or get("typeof"):
+                if len(itemtypes) < 200:
+                    itemtypes.extend((itemtype + " " + (get("typeof") or "")).split())
             if tag == "button" or tag == "input" or get("role") == "button":
                 if len(buttons) < 300:
                     label = squash(node.text() or get("value") or get("aria-label") or "")
@@ -221,18 +255,6 @@ class _Collector:
                         buttons.append(label[:80])
                     classes.append((get("class") or "") + " " + (get("name") or ""))
         self.doc.scripts = "\n".join(self.scripts)
-
-    def link(self, node: Any, get: Callable[[str], str | None]) -> None:
-        href = (get("href") or "").strip()
-        links = self.doc.links
-        # hrefs stay as written: resolving 1,500 links with urljoin costs more than
-        # parsing; the classifiers need paths and, for external links, hosts (`resolve`).
-        if href and not href.startswith(("javascript:", "#")) and href not in self.seen \
-                and len(links) < MAX_LINKS:
-            self.seen.add(href)
-            # text_lexbor: the same descendant text as text(deep=True), built in C.
-            text = squash(node.text_lexbor()) or get("title") or get("aria-label") or ""
-            links.append(Link(href, text[:MAX_ANCHOR_CHARS]))
 
     def meta(self, get: Callable[[str], str | None]) -> None:
         key = (get("name") or get("property") or get("itemprop") or "").lower()
@@ -269,9 +291,12 @@ class _Collector:
         self.classes.append((get("class") or "") + " " + (get("id") or ""))
 
 
-def _visible_text(tree: LexborHTMLParser) -> str:
-    """The body's text without scripts, styles and the like, squashed and capped."""
-    tree.strip_tags(["script", "style", "noscript", "template", "svg", "iframe"])
+def _visible_text(tree: LexborHTMLParser, invisible: list[Any]) -> str:
+    """The body's text without scripts, styles and the like (`invisible`: every such element
+    of the document, in document order), squashed and capped."""
+    for node in invisible:
+        # Unlinked, not destroyed: an element inside one removed before stays valid.
+        node.decompose(recursive=False)
     body = tree.body
     text = body.text(separator=" ") if body is not None else ""
     # The result is squash(text[:4 * MAX_TEXT_CHARS])[:MAX_TEXT_CHARS]. Squashing a prefix

@@ -19,6 +19,12 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+def lowered_tokens(lowered: str) -> list[str]:
+    """`tokens(lowered)` of a text that is lower-cased already (str.lower is idempotent, so
+    lower-casing it again would only copy it)."""
+    return _TOKEN.findall(lowered)
+
+
 class Lexicon:
     """A set of phrases ("add to cart", "in den warenkorb", "beli"), matched on whole words."""
 

@@ -38,6 +38,7 @@ from sklearn.model_selection import GroupKFold, cross_val_predict
 
 from classifiers.ecommerce.signals import (FEATURES, HayScan, Signal, extract_signals,
                                            scan_haystack, signal_features)
+from classifiers.ecommerce.terms import TermTables
 from classifiers.ecommerce.words import (RELIABILITY_CHARS, WORDS, PageWords, model_pieces,
                                          page_words)
 from classifiers.errors import ModelFileError, TrainingDataError
@@ -66,11 +67,16 @@ def reliability(text: str, vocabulary: dict[str, int]) -> tuple[float, float]:
 
 def word_reliability(words: list[str], vocabulary: dict[str, int]) -> tuple[float, float]:
     """`reliability` from the words of the start of the text (`PageWords.head`)."""
+    return known_reliability(sum(map(vocabulary.__contains__, words)), len(words))
+
+
+def known_reliability(known: int, words: int) -> tuple[float, float]:
+    """`reliability` of a text of `words` words of which the text model knows `known`."""
     if not words:
         return 0.0, 0.0
-    coverage = sum(map(vocabulary.__contains__, words)) / len(words)
+    coverage = known / words
     by_coverage = min(max((coverage - NO_COVERAGE) / (FULL_COVERAGE - NO_COVERAGE), 0.0), 1.0)
-    return coverage, by_coverage * min(len(words) / FULL_LENGTH, 1.0)
+    return coverage, by_coverage * min(words / FULL_LENGTH, 1.0)
 
 
 def page_language(page: Prepared) -> str:
@@ -238,10 +244,7 @@ class EcommerceModel:
             raise ModelFileError(f"malformed e-commerce model: {exc}") from None
         self.terms = np.asarray(document["vectorizer"]["terms"], dtype=object)
         self.vocabulary = self.vectorizer.vocabulary_
-        # term -> number + 1 (see text_row): words, and bigrams as (word, word) pairs
-        self._unigrams = {t: i + 1 for t, i in self.vocabulary.items() if " " not in t}
-        self._bigrams = {tuple(t.split(" ")): i + 1 for t, i in self.vocabulary.items()
-                         if t.count(" ") == 1}
+        self._terms = TermTables(self.vocabulary)
         self.idf = np.asarray(self.vectorizer.idf_, dtype=float)
         self.text_coef = self.text_model.coef.toarray().ravel()
         self.text_intercept = float(self.text_model.intercept[0])
@@ -266,27 +269,37 @@ class EcommerceModel:
         written out because the generic transform costs several times more per page.
         `words` are the text's tokens when the caller has them (`PageWords.model`)."""
         words = WORDS.findall(text.lower()) if words is None else words
-        # Counted in C: Counter over map/zip/filter, with term numbers shifted by one so that
-        # filter(None, ...) drops unknown terms; bigrams looked up as word pairs (no string
-        # joined per pair). Unigrams first, then bigrams, each in order of first occurrence:
-        # the same order, hence the same float sums, as a plain loop.
-        counts = Counter(filter(None, map(self._unigrams.get, words)))
-        counts.update(filter(None, map(self._bigrams.get, zip(words, words[1:]))))
-        if not counts:
+        return self._row(self._terms.numbers(words))
+
+    def _row(self, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        indices, counts = self._terms.count(numbers)
+        if not len(indices):
             return np.zeros(0, dtype=np.int64), np.zeros(0)
-        indices = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts)) - 1
-        values = (1.0 + np.log(np.fromiter(counts.values(), dtype=float, count=len(counts))))
+        values = 1.0 + np.log(counts.astype(float))
         values *= self.idf[indices]
         return indices, values / np.sqrt(values @ values)
 
+    def _text_input(self, page: Prepared) -> tuple[tuple[np.ndarray, np.ndarray],
+                                                    tuple[float, float]]:
+        """(`text_row`, `reliability`) of a page. With the page's tokens, the words of the
+        start of the text are nearly always the first model words, whose numbers `text_row`
+        looked up already: the vocabulary (cold in the CPU caches after parsing a page) is
+        then read once per word, not twice."""
+        if page.words is None:
+            return self.text_row(page.text), reliability(page.text, self.vocabulary)
+        head, model_words = page.words.head, page.words.model
+        numbers = self._terms.numbers(model_words)
+        if head == model_words[: len(head)]:
+            known = self._terms.known(numbers[: len(head)])
+            return self._row(numbers), known_reliability(known, len(head))
+        return self._row(numbers), word_reliability(head, self.vocabulary)
+
     def _scores(self, pages: Sequence[Prepared]) -> tuple[np.ndarray, list[Any], np.ndarray]:
-        rows = [self.text_row(p.text, p.words.model if p.words else None) for p in pages]
+        inputs = [self._text_input(p) for p in pages]
+        rows = [row for row, _ in inputs]
         text = np.array([values @ self.text_coef[indices] for indices, values in rows])
         text += self.text_intercept
-        vocabulary = self.vocabulary
-        coverage, weight = np.array([
-            word_reliability(p.words.head, vocabulary) if p.words else
-            reliability(p.text, vocabulary) for p in pages]).T
+        coverage, weight = np.array([reliable for _, reliable in inputs]).T
         return text * weight, rows, coverage
 
     def predict_proba(self, pages: Sequence[Prepared | PageDoc]) -> np.ndarray:

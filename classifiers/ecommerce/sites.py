@@ -24,6 +24,7 @@ from classifiers.characteristics import site_characteristics
 from classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
 from classifiers.ecommerce.registry import register
 from classifiers.ecommerce.signals import HayScan
+from spiders.warc import read_html
 from classifiers.html import PageDoc, from_stored, parse_html
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,6 @@ def _page_doc(page: Any) -> tuple[PageDoc, str]:
     url = page.final_url or page.url
     if page.warc_file and page.warc_offset is not None:
         try:
-            from spiders.warc import read_html
-
             return parse_html(read_html(page.warc_file, page.warc_offset), url,
                               page.content_type), "warc"
         except Exception as exc:  # missing/corrupt WARC: the stored row still classifies

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from classifiers.html import PageDoc
-from classifiers.lexicon import tokens
+from classifiers.lexicon import lowered_tokens, tokens
 
 TEXT_CHARS = 8_000  # visible text fed to the text model (the start of the page says most)
 RELIABILITY_CHARS = 4_000  # start of the model text whose words measure vocabulary coverage
@@ -69,7 +69,7 @@ def prefix_tokens(text: str, cuts: Sequence[int]) -> list[list[str]]:
     for cut in cuts:
         segment = text[start:cut].lower()
         if segment:
-            more = tokens(segment)
+            more = lowered_tokens(segment)
             if done and more and _is_word_char(previous[-1]) and _is_word_char(segment[0]):
                 done = done[:-1] + [done[-1] + more[0]] + more[1:]  # the word the cut split
             else:

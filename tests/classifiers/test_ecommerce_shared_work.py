@@ -134,3 +134,33 @@ def test_long_lived_objects_are_frozen_only_while_classifying() -> None:
     with long_lived_frozen():
         assert gc.get_freeze_count() > before
     assert gc.get_freeze_count() == 0
+
+
+def test_find_prices_equals_the_price_regex() -> None:
+    from classifiers.ecommerce.signals import PRICE, find_prices
+
+    rng = random.Random(5)
+    # digits (also non-ASCII decimal ones), separators, spaces, every currency's letters and
+    # ones that start a currency inside another ("CHFt 5": "Ft" after "CH")
+    alphabet = list("0123456789" * 3 + " .,\u00a0\u2009\n٣€$£¥₹R US kr.Rp.zł CHFEURUSDPLNKčFtab")
+    texts = ["CHFt 5", "US$ 12,99", "12.999,00 €uro 5 €", "kr. 5 kr.5 5 kr", "R$ 1.299,00",
+             "2024 — 1 200 000 PLN", "10 EURO 10 EUR", "Ft5 5Ft 5 Ftx"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40)))
+              for _ in range(20_000)]
+    for page in _pages():
+        texts.append(page.text)
+    for text in texts:
+        assert find_prices(text) == PRICE.findall(text), text
+
+
+def test_cart_url_search_on_lower_cased_ascii_equals_the_case_insensitive_regex() -> None:
+    from classifiers.ecommerce.signals import CART_URL, _search_cart_url
+
+    rng = random.Random(3)
+    parts = ["/", "Cart", "CART", "cart", "?", "&", "=", "#", ".", "\n", "Add-To-Cart", "x",
+             "Route=Checkout/", "Basket", "ſ", "K", "KASSE", "/checkout/cart", "bag"]
+    for _ in range(20_000):
+        paths = "".join(rng.choice(parts) for _ in range(rng.randint(0, 12)))
+        expected = CART_URL.search(paths)
+        got = _search_cart_url(paths)
+        assert (got and got.span()) == (expected and expected.span()), paths

@@ -77,3 +77,16 @@ def test_oversized_markup_is_truncated(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(html, "MAX_HTML_CHARS", 1_000)
     doc = parse_html(b"<html><body>" + b"<a href='/p%d'>p</a>" % 1 + b"x" * 5_000 + b"</body>")
     assert doc.truncated and len(doc.text) < 1_000
+
+
+def test_invisible_elements_found_in_the_same_walk() -> None:
+    page = b"""<html><head><title>First</title><title>Second</title></head><body>
+    <svg><title>icon title</title><a href="/in-svg">svg link</a></svg>
+    <noscript><iframe src="/frame"></iframe>no js</noscript>
+    <iframe rel="alternate" hreflang="fr" href="/fr"></iframe>
+    <template><a href="/tpl">t</a></template><p>visible</p></body></html>"""
+    doc = parse_html(page)
+    assert doc.title == "First"
+    assert doc.text == "visible"
+    assert doc.hreflangs == [] and "/fr" not in doc.resources  # an iframe without src
+    assert [link.url for link in doc.links] == ["/in-svg"]
