@@ -122,11 +122,20 @@ def test_job_stored_before_restart_runs_after_it(db_url: str, schedulers: Schedu
     wait_until(lambda: len(lines(marker)) >= 1, 30, "a run by the first scheduler")
     first.send_signal(signal.SIGTERM)
     assert first.wait(timeout=30) == 0
-    before = len(history(db_url, "tick"))
+    # fire times come every second: a run the SIGTERM caught mid-step is marked interrupted,
+    # and on a busy machine a fire time that came while a run was alive is recorded skipped
+    stopped = {r["scheduled_for"]: r["status"] for r in history(db_url, "tick")}
+    assert set(stopped.values()) <= {"finished", "interrupted", "skipped"}
+
+    def finished_after_restart() -> list[dict]:
+        return [r for r in history(db_url, "tick")
+                if r["scheduled_for"] not in stopped and r["status"] == "finished"]
+
     schedulers.start()
-    wait_until(lambda: len(history(db_url, "tick")) >= before + 2, 30, "runs after the restart")
+    wait_until(lambda: len(finished_after_restart()) >= 2, 30, "runs after the restart")
     runs = history(db_url, "tick")
-    assert all(r["status"] in ("finished", "running") for r in runs)
+    assert all(r["status"] in ("finished", "running", "skipped") for r in runs
+               if r["scheduled_for"] not in stopped)
     assert len({r["scheduled_for"] for r in runs}) == len(runs)
 
 
