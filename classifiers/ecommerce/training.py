@@ -163,6 +163,14 @@ def cross_validate(data: LabelledPages, n_splits: int = 5, random_state: int = 0
     }
 
 
+def trained_with() -> dict[str, str]:
+    from importlib.metadata import version
+    import platform
+
+    return {"python": platform.python_version(),
+            **{name: version(name) for name in ("scikit-learn", "numpy", "scipy", "selectolax")}}
+
+
 def train_model(labels_csv: str | Path, pages_dir: str | Path | None, name: str, out: str | Path,
                 *, evaluate: bool = True, random_state: int = 0,
                 progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
@@ -183,6 +191,9 @@ def train_model(labels_csv: str | Path, pages_dir: str | Path | None, name: str,
                           "sites": int(len(set(data.groups.tolist()))),
                           "sha256": data.sha256, "labels_sha256": sha256_file(labels_csv)},
         "training_data_sha256": data.sha256,
+        # the fit is deterministic for given data, code and these versions (a later change
+        # of any of them can move the vocabulary and coefficients)
+        "trained_with": trained_with(),
         "metrics": scores,
         "threshold": 0.5,
         "training_seconds": round(time.perf_counter() - started, 1),
