@@ -276,11 +276,8 @@ def finish_batch(engine: Engine, run_id: int, *, stats: dict[str, Any] | None = 
     ending together exactly the last one closes the run."""
     with transaction(engine) as session:
         lock_run(session, run_id)
-        pending = session.scalar(select(func.count(SiteVisit.id)).where(
-            SiteVisit.run_id == run_id, SiteVisit.state == "pending")) or 0
+        pending = session.scalar(_pending_visits(run_id)) or 0
         _record_end(session, run_id, "running" if pending else "finished", stats, None)
-        if pending:
-            session.get(CrawlRun, run_id).finished_at = None
 
 
 def _record_end(session: Session, run_id: int, status: str, stats: dict[str, Any] | None,
@@ -293,7 +290,7 @@ def _record_end(session: Session, run_id: int, status: str, stats: dict[str, Any
     if run is None:
         raise BadInput(f"no crawl run {run_id}")
     run.status = status
-    run.finished_at = utcnow()
+    run.finished_at = None if status == "running" else utcnow()
     run.outcomes = {key: value for key, value in counts.items() if key}
     if stats is not None:
         run.stats = merge_stats(run.stats or {}, stats)
@@ -328,8 +325,13 @@ def lock_run(session: Session, run_id: int) -> None:
 
 def pending_count(engine: Engine, run_id: int) -> int:
     with transaction(engine) as session:
-        return int(session.scalar(select(func.count(SiteVisit.id)).where(
-            SiteVisit.run_id == run_id, SiteVisit.state == "pending")) or 0)
+        return int(session.scalar(_pending_visits(run_id)) or 0)
+
+
+def _pending_visits(run_id: int) -> Any:
+    """SELECT count of the run's sites not crawled yet."""
+    return select(func.count(SiteVisit.id)).where(
+        SiteVisit.run_id == run_id, SiteVisit.state == "pending")
 
 
 def run_summary(engine: Engine, run_id: int) -> dict[str, Any]:
