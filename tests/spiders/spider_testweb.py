@@ -226,30 +226,29 @@ HOSTILE: dict[str, Callable[[Handler, str, str], None]] = {
 
 def spa(handler: Handler, path: str, query: str) -> None:
     """A shop whose catalogue exists only after JavaScript runs."""
-    if _robots_ok(handler, path):
-        return
-    if path == "/app.js":
-        script = ("document.getElementById('app').innerHTML = '<h1>Teapot shop</h1>"
-                  "<div class=product>Blue Tea Pot EUR 19.99</div><a href=/cart>Cart</a>';")
-        handler._send(200, {"Content-Type": "application/javascript"}, script.encode())
-        return
-    _html(handler, "<html><head><title>Teapots</title><script src='/app.js' defer></script>"
-                   "</head><body><div id='app'></div></body></html>")
+    _script_page(handler, path, "Teapots", "<h1>Teapot shop</h1><div class=product>Blue Tea Pot "
+                 "EUR 19.99</div><a href=/cart>Cart</a>")
 
 
 def leaky(handler: Handler, path: str, query: str) -> None:
     """A JavaScript page whose script also pulls a file from an intranet host (intranet.corp,
     mapped to loopback and not allowed): the browser must not fetch it."""
+    _script_page(handler, path, "Tools", "<h1>Garden tools</h1><p>Spades and rakes for every "
+                 "garden, delivered to your door.</p>",
+                 extra_head="<script src='http://intranet.corp/secret.js' defer></script>")
+
+
+def _script_page(handler: Handler, path: str, title: str, content: str,
+                 extra_head: str = "") -> None:
+    """An empty page (and robots.txt) whose /app.js writes `content` into it."""
     if _robots_ok(handler, path):
         return
     if path == "/app.js":
-        script = ("document.getElementById('app').innerHTML = '<h1>Garden tools</h1>"
-                  "<p>Spades and rakes for every garden, delivered to your door.</p>';")
+        script = f"document.getElementById('app').innerHTML = '{content}';"
         handler._send(200, {"Content-Type": "application/javascript"}, script.encode())
         return
-    _html(handler, "<html><head><title>Tools</title><script src='/app.js' defer></script>"
-                   "<script src='http://intranet.corp/secret.js' defer></script>"
-                   "</head><body><div id='app'></div></body></html>")
+    _html(handler, f"<html><head><title>{title}</title><script src='/app.js' defer></script>"
+                   f"{extra_head}</head><body><div id='app'></div></body></html>")
 
 
 def intranet(handler: Handler, path: str, query: str) -> None:
