@@ -87,6 +87,7 @@ def crawl_sites(
     summary. `processes`: crawl processes on this machine (None: ECOMSTAT_CRAWL_PROCESSES, 0:
     auto). Raises CrawlFailed when a crawl process dies or fails."""
     overrides = crawl_settings(settings, max_pages=max_pages, render=render)
+    requested = requested_processes(settings, processes)  # bad input refused before the run
     db_url = settings.database_url
     engine = make_engine(db_url)
     try:
@@ -109,21 +110,26 @@ def crawl_sites(
             run_id = create_run(engine, spider, ids, overrides, warc_dir=warc_dir)
         if distributed:
             return run_distributed(engine, settings, run_id, overrides, on_progress)
-        count = crawl_process_count(settings, pending_count(engine, run_id), processes)
+        count = crawl_process_count(requested, pending_count(engine, run_id))
         return run_crawl_process(engine, settings, run_id, spider, overrides, on_progress, count)
     finally:
         engine.dispose()
 
 
-def crawl_process_count(settings: Settings, sites: int, requested: int | None = None) -> int:
-    """How many crawl processes share `sites` sites: `requested` (--processes) or
-    ECOMSTAT_CRAWL_PROCESSES, where 0 means one per CPU, at most MAX_AUTO_PROCESSES and at least
-    SITES_PER_PROCESS sites each. Scrapy does its work on one core, so on a multi-core machine
-    the only way to use the others is more processes; each site stays with one process, so
-    per-site politeness holds."""
-    count = requested if requested is not None else settings.getint("ECOMSTAT_CRAWL_PROCESSES")
+def requested_processes(settings: Settings, processes: int | None) -> int:
+    """--processes, else ECOMSTAT_CRAWL_PROCESSES; 0 means auto."""
+    count = processes if processes is not None else settings.getint("ECOMSTAT_CRAWL_PROCESSES")
     if count < 0:
         raise BadInput(f"--processes must be 0 (auto) or more, got {count}")
+    return count
+
+
+def crawl_process_count(requested: int, sites: int) -> int:
+    """How many crawl processes share `sites` sites: `requested`, where 0 means one per CPU, at
+    most MAX_AUTO_PROCESSES and at least SITES_PER_PROCESS sites each. Scrapy does its work on
+    one core, so on a multi-core machine the only way to use the others is more processes;
+    each site stays with one process, so per-site politeness holds."""
+    count = requested
     if count == 0:
         count = min(os.cpu_count() or 1, MAX_AUTO_PROCESSES, sites // SITES_PER_PROCESS)
     return max(1, min(count, sites))

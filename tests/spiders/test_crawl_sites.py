@@ -178,5 +178,10 @@ def test_crawl_in_several_processes_equals_one_process(
 
 
 def test_processes_option_is_checked(sqlite_url: str, crawl_env: Path) -> None:
-    result = _crawl(sqlite_url, "--processes", "-1")
-    assert result.exit_code != 0 and "--processes" in result.output
+    result = _crawl(sqlite_url, "--urls", str(write_lines(crawl_env / "urls.txt", [
+        f"http://{site_host(0)}/"])), "--processes", "-1")
+    assert result.exit_code == 2 and "--processes" in result.output
+    engine = make_engine(sqlite_url)
+    with transaction(engine) as session:
+        assert session.scalars(select(CrawlRun)).first() is None  # no run left half-made
+    engine.dispose()
