@@ -14,14 +14,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 from classifiers.ecommerce.platforms import (SHOP_PLATFORMS, FingerprintMatcher, haystack,
                                              table_hits)
 from classifiers.ecommerce.signals import BOOKING_ENGINES, HayScan
-from classifiers.html import Link, PageDoc
+from classifiers.html import PageDoc
 from classifiers.lexicon import Lexicon, tokens
-from ecomstat.urls import registered_domain
+from classifiers.links import Resolver, split_link
 
 TASKS = ("marketplace", "social_media", "online_booking", "job_ads", "privacy_policy",
          "languages", "platform")
@@ -151,25 +150,8 @@ class Characteristic:
             self.evidence.append(item)
 
 
-@lru_cache(maxsize=65_536)
-def _split(url: str) -> tuple[str, str, tuple[str, ...]]:
-    """(registered-domain name, path, path segments) of an absolute link; ('', '', ()) else.
-    Cached: a site's pages repeat their navigation links."""
-    if url.startswith("//"):
-        url = "https:" + url
-    if not url.startswith(("http://", "https://")):
-        return "", "", ()
-    try:
-        parts = urlsplit(url)
-        domain = registered_domain(parts.hostname or "")
-    except ValueError:
-        return "", "", ()
-    path = parts.path or "/"
-    return domain.split(".")[0], path, tuple(s for s in path.split("/") if s)
-
-
 def marketplace_store(url: str) -> str | None:
-    name, path, _ = _split(url)
+    name, path, _ = split_link(url)
     return _marketplace(url, name, path)
 
 
@@ -183,7 +165,7 @@ def _marketplace(url: str, name: str, path: str) -> str | None:
 
 def social_profile(url: str) -> str | None:
     """The network's name when `url` is a profile page (not a share button or a post)."""
-    name, _, segments = _split(url)
+    name, _, segments = split_link(url)
     return _social(url, name, segments)
 
 
@@ -215,42 +197,6 @@ def _link_words(text: str) -> tuple[bool, bool, bool]:
             BOOKING_WORDS.first(words) is not None)
 
 
-class _Resolver:
-    """`link.resolve(page)` for the pages of one site, remembering the results that do not
-    depend on the page's path: an href starting with "/" (root-relative or "//host"), or
-    "http(s)://" with a host, resolves (urljoin) from the page's scheme and host alone."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[str, str, str], str] = {}
-        self._origin: tuple[str, str] | None = None
-        self._page = ""
-
-    def page(self, page: str) -> None:
-        self._page = page
-        try:
-            parts = urlsplit(page)
-            self._origin = (parts.scheme, parts.netloc) if page else None
-        except ValueError:
-            self._origin = None
-
-    def __call__(self, link: Link) -> str:
-        href = link.url
-        if self._origin is None or not (href[:1] == "/" or _has_host(href)):
-            return link.resolve(self._page)
-        key = (*self._origin, href)
-        absolute = self._known.get(key)
-        if absolute is None:
-            absolute = self._known[key] = link.resolve(self._page)
-        return absolute
-
-
-def _has_host(href: str) -> bool:
-    for scheme in ("http://", "https://"):
-        if href.startswith(scheme):
-            return href[len(scheme) : len(scheme) + 1] not in ("", "/", "?", "#")
-    return False
-
-
 def _languages(docs: Sequence[PageDoc], stored: Iterable[str | None]) -> list[str]:
     found: Counter[str] = Counter()
     for code in [d.lang for d in docs] + [h for d in docs for h in d.hreflangs] + list(stored):
@@ -266,13 +212,13 @@ def site_characteristics(docs: Sequence[PageDoc], stored_languages: Iterable[str
     `hay_scans` are the pages' `signals.scan_haystack` results when the caller has them."""
     result = {task: Characteristic(task, "no") for task in TASKS}
     platforms: Counter[str] = Counter()
-    resolve = _Resolver()
+    resolve = Resolver()
     for index, doc in enumerate(docs):
         page = doc.url
         resolve.page(page)
         for link in doc.links:
             absolute = resolve(link)
-            domain_name, path, segments = _split(absolute)
+            domain_name, path, segments = split_link(absolute)
             if market := _marketplace(absolute, domain_name, path):
                 result["marketplace"].label = "yes"
                 result["marketplace"].add(page, f"{market}: {absolute}")
@@ -335,7 +281,8 @@ def _decide_job_ads(docs: Sequence[PageDoc], job_ads: Characteristic) -> None:
     decides (openings listed, or "no open positions"); JobPosting markup always counts."""
     if any(e["evidence"] == "schema.org JobPosting" for e in job_ads.evidence):
         return
-    careers = [d for d in docs if JOB_URL.search(_split(d.url)[1] if "://" in d.url else d.url)]
+    careers = [d for d in docs
+               if JOB_URL.search(split_link(d.url)[1] if "://" in d.url else d.url)]
     if not careers:
         return
     openings = []

@@ -34,7 +34,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, cross_val_predict
+from sklearn.model_selection import cross_val_predict
 
 from classifiers.ecommerce.signals import (FEATURES, HayScan, Signal, extract_signals,
                                            scan_haystack, signal_features)
@@ -44,6 +44,7 @@ from classifiers.ecommerce.words import (RELIABILITY_CHARS, WORDS, PageWords, mo
 from classifiers.errors import ModelFileError, TrainingDataError
 from classifiers.html import PageDoc
 from classifiers.portable import LinearModel, decode_tfidf, encode_linear, encode_tfidf
+from classifiers.reproducible import GroupFolds, fit_tfidf
 
 FEATURE_VERSION = "3"  # bump when signals or text preparation change (models must be retrained)
 FULL_COVERAGE = 0.5  # share of known words from which the text score counts fully ...
@@ -146,8 +147,8 @@ class EcommerceClassifier(ClassifierMixin, BaseEstimator):
     def _meta_lr(self) -> LogisticRegression:
         return LogisticRegression(C=self.meta_C, max_iter=2000, random_state=self.random_state)
 
-    def _cv(self, groups: np.ndarray) -> GroupKFold:
-        return GroupKFold(n_splits=min(self.n_splits, len(set(groups.tolist()))))
+    def _cv(self, groups: np.ndarray) -> GroupFolds:
+        return GroupFolds(n_splits=min(self.n_splits, len(set(groups.tolist()))))
 
     def fit(self, pages: Sequence[Prepared | PageDoc], y: Sequence[int],
             groups: Sequence[Any] | None = None) -> EcommerceClassifier:
@@ -162,11 +163,12 @@ class EcommerceClassifier(ClassifierMixin, BaseEstimator):
             english = np.ones(len(y), dtype=bool)  # too few pages in one language
             self.text_language_ = "any"
         try:
-            self.vectorizer_ = self._vectorizer().fit([t for t, e in zip(texts, english) if e])
+            self.vectorizer_ = fit_tfidf(self._vectorizer(),
+                                         [t for t, e in zip(texts, english) if e])
         except ValueError:  # tiny or uniform corpus: every term pruned; keep them all
             self.vectorizer_ = self._vectorizer().set_params(min_df=1, max_df=1.0)
             try:
-                self.vectorizer_.fit([t for t, e in zip(texts, english) if e])
+                fit_tfidf(self.vectorizer_, [t for t, e in zip(texts, english) if e])
             except ValueError:
                 raise TrainingDataError("the training pages contain no words") from None
         X_text = self.vectorizer_.transform(texts)
@@ -204,8 +206,9 @@ class EcommerceClassifier(ClassifierMixin, BaseEstimator):
             "vectorizer": encode_tfidf(self.vectorizer_),
             "text_model": encode_linear(self.text_model_),
             "meta_model": encode_linear(self.meta_model_),
-            "calibration": {"a": float(self.calibrator_.coef_[0, 0]),
-                            "b": float(self.calibrator_.intercept_[0])},
+            # 10 significant digits: the last ones differ with the BLAS kernels of the CPU
+            "calibration": {"a": float(f"{self.calibrator_.coef_[0, 0]:.10g}"),
+                            "b": float(f"{self.calibrator_.intercept_[0]:.10g}")},
             "params": self.get_params(),
             "text_reliability": {"language": self.text_language_, "no_coverage": NO_COVERAGE,
                                  "full_coverage": FULL_COVERAGE, "full_length": FULL_LENGTH},

@@ -33,6 +33,7 @@ from classifiers.ecommerce.model import FEATURE_VERSION, EcommerceClassifier, Pr
 from classifiers.errors import TrainingDataError
 from classifiers.html import parse_html
 from classifiers.portable import save_model, sha256_file, sha256_files
+from classifiers.reproducible import fit_tfidf
 
 _YES = {"1", "yes", "true", "y"}
 _NO = {"0", "no", "false", "n"}
@@ -126,7 +127,8 @@ def _bow_only(train: Sequence[Prepared], y: np.ndarray, test: Sequence[Prepared]
               random_state: int) -> np.ndarray:
     vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
                                  max_features=20_000)
-    X = vectorizer.fit_transform([p.text for p in train])
+    texts = [p.text for p in train]
+    X = fit_tfidf(vectorizer, texts).transform(texts)
     model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced",
                                solver="liblinear", random_state=random_state).fit(X, y)
     return model.predict_proba(vectorizer.transform([p.text for p in test]))[:, 1]

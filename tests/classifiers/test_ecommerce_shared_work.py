@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.characteristics import _Resolver, site_characteristics
+from classifiers.characteristics import site_characteristics
+from classifiers.links import Resolver
 from classifiers.ecommerce import load_model, prepare
 from classifiers.ecommerce.signals import ADD_TO_CART, add_to_cart_buttons, extract_signals
 from classifiers.ecommerce.sites import long_lived_frozen
@@ -113,7 +114,7 @@ def test_cached_link_resolution_equals_urljoin(page: str) -> None:
     hrefs = ["/", "/a/../b", "//cdn.example/x", "https://b.example/c?d#e", "http://b.example",
              "https://", "https:///x", "https://?q", "http://#f", "x.html", "../up", "?q=2",
              "mailto:a@b.example", "/;p?q", "HTTPS://C.example/", "/a\tb", "https://[::1/"]
-    resolve = _Resolver()
+    resolve = Resolver()
     for other in (page, page + "z", page):  # a second page of the same site, then the first
         resolve.page(other)
         for href in hrefs:
