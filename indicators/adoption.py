@@ -17,11 +17,13 @@ import numpy as np
 from sqlalchemy import Engine
 
 from indicators.adoption_calibration import calibration_design, read_totals
-from indicators.audit import audit_confusions, latest_audit_set, website_prediction
+from indicators.audit import (
+    audit_confusions, audit_imported_at, latest_audit_set, website_prediction,
+)
 from indicators.bootstrap import audit_replicates
 from indicators.errors import IndicatorError, InvalidIndicatorInput
 from indicators.estimators import Confusion, Method, estimate_share
-from indicators.results import IndicatorRecord, write_values
+from indicators.results import IndicatorRecord, require_period, write_values
 from indicators.units import STATE_FOUND, STATE_UNREACHABLE, Scope, Units, load_units
 
 
@@ -92,6 +94,7 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
     method = Method(options.method)
     if options.replicates < 2:
         raise InvalidIndicatorInput("--replicates must be at least 2")
+    period = require_period(options.period, "e-commerce adoption")  # a blank period is refused
     units = load_units(engine, options.scope)
     if len(units) == 0:
         raise IndicatorError("no enterprises in scope: import a register first (`ecomstat register import`)")
@@ -154,6 +157,7 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
                                     if calibration is not None else "units within each cell")
                       + (" and the audit sample" if confusions else "")},
         "audit_set": audit_set,
+        "audit_imported_at": audit_imported_at(engine, audit_set) if confusions else None,
         "audit_skipped": audit_skipped or None,
         "unit": "percent of enterprises in scope",
     })
@@ -185,7 +189,7 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
             for key, est in estimates.items():
                 records.append(IndicatorRecord(
                     indicator=definition.code,
-                    period=options.period,
+                    period=period,
                     breakdown={} if breakdown == "total" else {breakdown: units.categories[breakdown][key]},
                     method=method.value,
                     estimate=100 * est.estimate, se=100 * est.se,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, func, select
 
 from indicators.errors import InvalidIndicatorInput
 from indicators.estimators import Confusion
@@ -123,6 +123,15 @@ def latest_audit_set(engine: Engine) -> str | None:
         return session.scalar(
             select(AuditLabel.audit_set).order_by(AuditLabel.imported_at.desc(), AuditLabel.id.desc()).limit(1)
         )
+
+
+def audit_imported_at(engine: Engine, audit_set: str) -> str | None:
+    """When `audit_set` was (last) imported, ISO 8601: a re-import under the same name replaces
+    its labels, so the name alone does not say which labels a value was corrected with."""
+    with transaction(engine) as session:
+        when = session.scalar(select(func.max(AuditLabel.imported_at))
+                              .where(AuditLabel.audit_set == audit_set))
+    return None if when is None else (when.isoformat() if hasattr(when, "isoformat") else str(when))
 
 
 def audit_confusions(engine: Engine, audit_set: str, units: Units,

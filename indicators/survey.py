@@ -14,6 +14,11 @@ data: websites vs questionnaire answers) and normally distributed: z = (web - su
 sqrt(se_web^2 + se_survey^2), two-sided p-value from the normal distribution. This is the usual
 check of Eurostat's ESS guidelines on comparing statistics from two sources; it says nothing
 about which of the two is biased.
+
+With `store=True` each survey cell is also written to the results database (`indicator_value`,
+method ``survey``): the survey estimate, its se and 95% interval, the verdict as flag, and the
+comparison (web method, web value, difference, z, p-value) with the file's name and SHA-256 in
+the provenance. Web-based reads (this comparison, the report) never take ``survey`` rows.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from indicators.coverage_io import file_sha256
 from indicators.errors import InvalidIndicatorInput
-from indicators.methods import PREFERENCE
-from indicators.results import IndicatorRecord, breakdown_key, read_values
+from indicators.methods import PREFERENCE, SURVEY_METHOD
+from indicators.results import IndicatorRecord, breakdown_key, read_values, write_values
 
 Z95 = 1.959963984540054
 REQUIRED = ("indicator", "breakdown", "estimate")
@@ -50,6 +56,8 @@ class SurveyValue:
     se: float | None
     period: str | None
     line: int
+    ci_low: float | None = None  # the file's 95% interval, when it gives one
+    ci_high: float | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class Comparison:
     z: float | None
     p_value: float | None
     verdict: Verdict
+    web_method: str | None = None
 
 
 def read_survey(path: Path, period: str | None = None) -> list[SurveyValue]:
@@ -125,6 +134,8 @@ def _survey_value(path: Path, line: int, row: dict[str, str | None]) -> SurveyVa
         se=se,
         period=(row.get("period") or "").strip() or None,
         line=line,
+        ci_low=low if low is not None and high is not None else None,
+        ci_high=high if low is not None and high is not None else None,
     )
 
 
@@ -195,7 +206,7 @@ def _compare_one(value: SurveyValue, candidates: list[IndicatorRecord]) -> Compa
         p_value = math.erfc(abs(z) / math.sqrt(2))
         verdict = Verdict.consistent if abs(z) < Z95 else Verdict.differs
     return Comparison(value.indicator, value.breakdown_key, web.period, web.estimate, web.se,
-                      value.estimate, value.se, difference, z, p_value, verdict)
+                      value.estimate, value.se, difference, z, p_value, verdict, web.method)
 
 
 def best_method_only(records: Iterable[IndicatorRecord]) -> list[IndicatorRecord]:
@@ -212,12 +223,65 @@ def best_method_only(records: Iterable[IndicatorRecord]) -> list[IndicatorRecord
 
 
 def compare_with_store(
-    engine: Engine, survey_file: Path, *, period: str | None = None, method: str | None = None
+    engine: Engine, survey_file: Path, *, period: str | None = None, method: str | None = None,
+    store: bool = False,
 ) -> list[Comparison]:
     """Read `survey_file`, fetch the stored web values of its indicators, compare cell by cell.
 
-    Without `method`, each cell uses the preferred method present in the store."""
+    Without `method`, each cell uses the preferred method present in the store. With `store`,
+    the survey cells and their comparisons are written as ``survey`` rows (all or nothing)."""
+    if method == SURVEY_METHOD:
+        raise InvalidIndicatorInput("--method survey would compare the survey with itself: "
+                                    "give a web-based method (naive, corrected, calibrated)")
     survey = read_survey(survey_file, period)
-    web = read_values(engine, indicator=sorted({v.indicator for v in survey}), period=period,
-                      method=method)
-    return compare(web if method else best_method_only(web), survey)
+    web = [r for r in read_values(engine, indicator=sorted({v.indicator for v in survey}),
+                                  period=period, method=method) if r.method != SURVEY_METHOD]
+    comparisons = compare(web if method else best_method_only(web), survey)
+    if store:
+        write_values(engine, survey_records(survey_file, survey, comparisons, period))
+    return comparisons
+
+
+def survey_records(survey_file: Path, survey: Sequence[SurveyValue],
+                   comparisons: Sequence[Comparison], period: str | None = None
+                   ) -> list[IndicatorRecord]:
+    """The survey cells as `indicator_value` rows (method ``survey``), each with its comparison.
+
+    A cell's period is the matched web value's, else the file's, else `period`; none is an error
+    (nothing is written)."""
+    source = {"source": "survey", "file": Path(survey_file).name,
+              "file_sha256": file_sha256(survey_file)}
+    records = []
+    for value, comparison in zip(survey, comparisons, strict=True):
+        cell_period = comparison.period or value.period or period
+        if not cell_period:
+            raise InvalidIndicatorInput(
+                f"{survey_file}, line {value.line}: storing a survey value needs its period "
+                "(a period column or --period)")
+        se = value.se
+        low, high = value.ci_low, value.ci_high
+        if low is None and se is not None:
+            low, high = max(0.0, value.estimate - Z95 * se), min(100.0, value.estimate + Z95 * se)
+        records.append(IndicatorRecord(
+            indicator=value.indicator, period=cell_period,
+            breakdown=_breakdown(value.breakdown_key), method=SURVEY_METHOD,
+            estimate=value.estimate, se=se, ci_low=low, ci_high=high,
+            cv=se / value.estimate if se is not None and value.estimate > 0 else None,
+            flags=[comparison.verdict.value],
+            provenance={**source, "line": value.line, "unit": "percent (survey estimate)",
+                        "comparison": {
+                            "web_method": comparison.web_method,
+                            "web_estimate": comparison.web_estimate, "web_se": comparison.web_se,
+                            "difference_pp": comparison.difference, "z": comparison.z,
+                            "p_value": comparison.p_value, "verdict": comparison.verdict.value,
+                            "test": "z = (web - survey) / sqrt(se_web^2 + se_survey^2), "
+                                    "independent sources, two-sided, 5% level"}},
+        ))
+    return records
+
+
+def _breakdown(key: str) -> dict[str, str]:
+    """The breakdown dict of a canonical key (`total` -> {})."""
+    if key == "total":
+        return {}
+    return dict(part.split("=", 1) for part in key.split(";"))

@@ -62,7 +62,7 @@ def build(
         min_n=settings.getint("ECOMSTAT_MIN_CELL_N"),
         max_cv=settings.getfloat("ECOMSTAT_MAX_CELL_CV"),
     )
-    if period:
+    if period is not None:
         options.period = period
     with err_console.status("estimating indicators"):
         result = build_adoption(st.engine(), options)
@@ -107,12 +107,14 @@ def compare(
     survey: Annotated[Path, typer.Option("--survey", help="CSV: indicator,breakdown,estimate[,se][,ci_low,ci_high][,period].")],
     period: Annotated[Optional[str], typer.Option(help="Only this period.")] = None,
     method: Annotated[Optional[str], typer.Option(help="Web values of this method (default: the best stored).")] = None,
+    store: Annotated[bool, typer.Option("--store", help="Also write the survey cells and their comparison to the results database (method survey).")] = False,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Compare stored web-based values with survey estimates, cell by cell (z-test of the difference)."""
     from indicators.survey import Verdict, compare_with_store
 
-    comparisons = compare_with_store(state(ctx).engine(), survey, period=period, method=method)
+    comparisons = compare_with_store(state(ctx).engine(), survey, period=period, method=method,
+                                     store=store)
     digits = 2 if fmt is OutputFormat.table else 6
 
     def rounded(value: float | None) -> float | None:
@@ -127,3 +129,6 @@ def compare(
     missing = sum(c.verdict is Verdict.no_web_value for c in comparisons)
     err_console.print(f"{len(comparisons)} cells compared: {differs} differ at the 5% level"
                       + (f", {missing} without a web value" if missing else ""), highlight=False)
+    if store:
+        err_console.print(f"stored {len(comparisons)} survey values (method survey); see "
+                          "`ecomstat indicators show --method survey`", highlight=False)

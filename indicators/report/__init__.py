@@ -8,6 +8,7 @@ names the rows it was drawn from (a query on `v_indicator` or the table) and the
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections import defaultdict
@@ -19,7 +20,7 @@ from sqlalchemy import Engine, select, text
 
 from indicators.adoption import INDICATORS
 from indicators.errors import InvalidIndicatorInput
-from indicators.methods import PREFERENCE
+from indicators.methods import PREFERENCE, SURVEY_METHOD
 from indicators.report import charts
 from indicators.results import IndicatorRecord, read_values
 from indicators.survey import compare, read_survey
@@ -181,7 +182,8 @@ def _crawls(engine: Engine) -> dict[str, Any] | None:
 
 def build_context(engine: Engine, *, period: str | None = None, method: str | None = None,
                   survey: Path | None = None) -> dict[str, Any]:
-    adoption_all = read_values(engine, indicator=ADOPTION_CODES)
+    adoption_all = [r for r in read_values(engine, indicator=ADOPTION_CODES)
+                    if r.method != SURVEY_METHOD]  # stored survey cells are not web values
     adoption, chosen_period, chosen_method = _pick(adoption_all, period, method)
     if (period or method) and adoption_all and not adoption:
         raise InvalidIndicatorInput(f"no adoption values for period {period!r} and method {method!r}")
@@ -219,9 +221,14 @@ def write_report(engine: Engine, out: str | Path, *, period: str | None = None,
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InvalidIndicatorInput(f"--out {out} exists and is not a directory")
-    out.mkdir(parents=True, exist_ok=True)
     path = out / "index.html"
     tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:  # unwritable or missing place: one line, exit 2
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise InvalidIndicatorInput(f"cannot write the report to {out}: {exc.strerror or exc}") from None
     return path

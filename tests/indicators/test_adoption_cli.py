@@ -93,6 +93,7 @@ def test_build_corrected_and_show_end_to_end(populated) -> None:
     assert provenance["crawl_runs"] == [1] and provenance["register_snapshots"] == [1]
     assert "web_sales:ecommerce-synthetic:1.0" in provenance["models"]  # model name:version
     assert provenance["audit_set"] == "audit-2025"
+    assert provenance["audit_imported_at"][:4].isdigit()  # which import of that set
     # breakdowns: size classes, sections, regions, and small cells flagged
     keys = Counter(r["breakdown_key"].split("=")[0] for r in rows if r["indicator"] == "ECOM_WEB_SALES")
     assert keys["size_class"] == 3 and keys["region"] == 4 and keys["nace_section"] >= 8
@@ -200,3 +201,12 @@ def test_audit_among_found_websites_corrects_within_them(populated, tmp_path: Pa
     p_found = truth.predicted["web_sales"][found].mean()
     expected = fraction * (p_found + rg["specificity"] - 1) / (rg["sensitivity"] + rg["specificity"] - 1)
     assert total["estimate"] == pytest.approx(100 * expected)
+
+
+@pytest.mark.parametrize("period", [" ", ""])
+def test_blank_period_is_refused_and_nothing_is_written(sqlite_engine: Engine, period: str) -> None:
+    synthetic_store(sqlite_engine, 200, random_state=3)
+    result = _cli(sqlite_engine, "indicators", "build", "--period", period, "--replicates", "20")
+    assert result.exit_code == 2 and "needs a --period" in result.output, result.output
+    with transaction(sqlite_engine) as session:
+        assert session.scalar(select(func.count()).select_from(IndicatorValue)) == 0

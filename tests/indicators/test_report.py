@@ -62,6 +62,11 @@ def test_report_on_an_empty_store_and_bad_options(sqlite_engine: Engine, tmp_pat
     result = runner.invoke(app, ["--db", url, "report", "--out", str(tmp_path / "x"), "--period", "1999"])
     assert result.exit_code == 2 and "no adoption values" in result.output
     assert not (tmp_path / "x").exists()
+    # an --out that cannot be created: one line, exit 2, no traceback
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["--db", url, "report", "--out", str(blocker / "sub")])
+    assert result.exit_code == 2 and "cannot write the report" in result.output, result.output
 
 
 @pytest.mark.chromium

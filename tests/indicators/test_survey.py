@@ -119,3 +119,64 @@ def test_bad_survey_is_one_line_exit_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--db", db, "indicators", "compare", "--survey", str(survey)])
     assert result.exit_code == 2
     assert "not UTF-8" in result.output and "Traceback" not in result.output
+
+
+def test_store_writes_survey_cells_with_their_comparison(engine: Engine, tmp_path: Path) -> None:
+    """`compare --store`: the survey cells go into the one indicator table (method survey), with
+    the comparison in the provenance; re-running replaces them; they are never taken as web values."""
+    from indicators.results import read_values
+
+    _store(engine)
+    survey = tmp_path / "survey.csv"
+    survey.write_text(SURVEY)
+    url = engine.url.render_as_string(hide_password=False)
+    argv = ["--db", url, "indicators", "compare", "--survey", str(survey), "--period", "2025",
+            "--store", "--format", "json"]
+    for _ in range(2):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 0, result.output
+        assert "stored 4 survey values" in result.stderr
+    stored = {r.breakdown_key + ":" + r.indicator: r for r in read_values(engine, method="survey")}
+    assert len(stored) == 4  # idempotent
+    total = stored["total:ECOM_WEB_SALES"]
+    assert total.period == "2025" and total.estimate == 24.0 and total.se == 1.5
+    assert total.ci_low == pytest.approx(24.0 - 1.959964 * 1.5, rel=1e-6)
+    assert total.flags == ["differs"]
+    comparison = total.provenance["comparison"]
+    assert comparison["web_method"] == "corrected" and comparison["web_estimate"] == 30.0
+    assert comparison["z"] == pytest.approx(6.0 / 2.5) and comparison["verdict"] == "differs"
+    assert total.provenance["file"] == "survey.csv" and len(total.provenance["file_sha256"]) == 64
+    small = stored["size_class=10-49:ECOM_WEB_SALES"]
+    assert small.breakdown == {"size_class": "10-49"} and (small.ci_low, small.ci_high) == (20.0, 30.0)
+    assert stored["nace_section=C:ECOM_MARKETPLACE"].flags == ["no-web-value"]
+    # The stored survey rows are not web values: the next comparison still uses `corrected`.
+    again = {(c.indicator, c.breakdown_key): c for c in compare_with_store(engine, survey)}
+    assert again[("ECOM_WEB_SALES", "total")].web_estimate == 30.0
+    assert again[("ECOM_MARKETPLACE", "nace_section=C")].verdict is Verdict.no_web_value
+    with pytest.raises(InvalidIndicatorInput, match="compare the survey with itself"):
+        compare_with_store(engine, survey, method="survey")
+
+
+def test_store_needs_a_period_and_writes_nothing_without(sqlite_engine: Engine, tmp_path: Path) -> None:
+    from indicators.results import read_values
+
+    survey = tmp_path / "survey.csv"
+    survey.write_text("indicator,breakdown,estimate,se\nECOM_WEB_SALES,total,24,1.5\n")
+    url = sqlite_engine.url.render_as_string(hide_password=False)
+    result = runner.invoke(app, ["--db", url, "indicators", "compare", "--survey", str(survey),
+                                 "--store"])
+    assert result.exit_code == 2 and "needs its period" in result.output
+    assert "Traceback" not in result.output and not read_values(sqlite_engine)
+
+
+def test_report_ignores_stored_survey_cells(sqlite_engine: Engine, tmp_path: Path) -> None:
+    """A survey stored for a later period than the web values must not become the report's
+    adoption figures (the report takes the latest period and the best web method)."""
+    from indicators.report import build_context
+
+    _store(sqlite_engine)
+    survey = tmp_path / "survey.csv"
+    survey.write_text("indicator,breakdown,estimate,se,period\nECOM_WEB_SALES,total,24,1.5,2026\n")
+    compare_with_store(sqlite_engine, survey, store=True)
+    context = build_context(sqlite_engine)
+    assert context["method"] == "corrected" and context["period"] == "2025"
