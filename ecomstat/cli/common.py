@@ -85,6 +85,9 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+_UNBOUNDED_WIDTH = 100_000
+
+
 def emit_rows(
     columns: Sequence[str], rows: Iterable[Sequence[Any]], fmt: OutputFormat | str
 ) -> None:
@@ -103,10 +106,15 @@ def emit_rows(
             writer.writerow([_cell(v) for v in row])
         sys.stdout.write(buffer.getvalue())
         return
-    table = Table(*columns, show_lines=False)
+    table = Table(show_lines=False)
+    for name in columns:
+        table.add_column(name, overflow="fold")  # a narrow terminal wraps a cell, never cuts it
     for row in rows:
         table.add_row(*(_cell(v) for v in row))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # piped or redirected: each row on one line, whatever its width
+        console = Console(width=_UNBOUNDED_WIDTH)
+    console.print(table)
 
 
 def emit_json_line(obj: dict[str, Any]) -> None:
