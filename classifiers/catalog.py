@@ -31,9 +31,13 @@ def _files(data_dir: Path | None) -> list[tuple[str, Path]]:
 def _summary(document: dict[str, Any]) -> str:
     metrics = document.get("metrics") or {}
     combined = metrics.get("combined") if isinstance(metrics.get("combined"), dict) else metrics
-    parts = [f"{key}={combined[key]}" for key in ("f1", "accuracy", "macro_f1", "roc_auc")
-             if isinstance(combined, dict) and isinstance(combined.get(key), (int, float))]
-    return " ".join(parts)
+    if not isinstance(combined, dict):
+        return ""
+    # e-commerce models: cross-validated figures; product models: held-out figures
+    keys = ("f1", "accuracy", "macro_f1", "roc_auc", "holdout_accuracy", "holdout_macro_f1",
+            "holdout_n", "holdout_fit_rows")
+    return " ".join(f"{key}={combined[key]}" for key in keys
+                    if isinstance(combined.get(key), (int, float)))
 
 
 def list_models(data_dir: Path | None, engine: Engine | None = None) -> list[dict[str, Any]]:

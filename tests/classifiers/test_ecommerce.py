@@ -219,6 +219,9 @@ def test_cli_train_list_show_evaluate_own_model(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in listed.stdout.splitlines()]
     listed_names = {(r["kind"], r["name"]) for r in rows}
     assert {("ecommerce", "office"), ("ecommerce", "default")} <= listed_names
+    summaries = {(r["kind"], r["name"]): r["metrics"] for r in rows}
+    assert "f1=" in summaries["ecommerce", "office"]
+    assert "holdout_macro_f1=" in summaries["products", "default"]  # held-out figures shown
 
     shown = runner.invoke(app, db + ["model", "show", "office", "--kind", "ecommerce"], env=env)
     document = json.loads(shown.stdout)
