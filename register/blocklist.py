@@ -1,6 +1,7 @@
 """Domains that are never an enterprise's own website (directories, marketplaces, social
-networks, site-builder roots). Shipped list in data/blocklist.txt, extended by the file named
-in the setting ECOMSTAT_URL_BLOCKLIST (same format: one domain a line, `#` comments)."""
+networks, site-builder roots). Shipped list in data/blocklist.txt, edited by the file named
+in the setting ECOMSTAT_URL_BLOCKLIST (same format: one domain a line, `#` comments; a line
+`!domain` takes a shipped entry off the list)."""
 
 from __future__ import annotations
 
@@ -45,17 +46,20 @@ class DomainList:
 
 
 def load_blocklist(settings: Settings | None = None) -> DomainList:
-    """The shipped blocklist plus the file ECOMSTAT_URL_BLOCKLIST names, if any."""
+    """The shipped blocklist edited by the file ECOMSTAT_URL_BLOCKLIST names, if any: its
+    domains are added, its `!domain` lines remove shipped entries."""
     domains = _shipped("blocklist.txt")
     extra = str(settings["ECOMSTAT_URL_BLOCKLIST"]) if settings is not None else ""
     if extra:
         path = Path(extra).expanduser()
         try:
-            domains |= _parse(path.read_text("utf-8").splitlines())
+            edits = _parse(path.read_text("utf-8").splitlines())
         except OSError as exc:
             raise InvalidCandidateInput(f"ECOMSTAT_URL_BLOCKLIST: cannot read {path}: {exc.strerror}") from None
         except UnicodeDecodeError:
             raise InvalidCandidateInput(f"ECOMSTAT_URL_BLOCKLIST: {path} is not UTF-8 text") from None
+        allowed = {entry[1:].strip().lstrip(".") for entry in edits if entry.startswith("!")}
+        domains = (domains - allowed) | {entry for entry in edits if not entry.startswith("!")}
     return DomainList(domains)
 
 

@@ -176,15 +176,29 @@ def read_enterprises(path: Path) -> list[EnterpriseInput]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.DictReader(text.splitlines(), delimiter=delimiter)
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    reader = csv.DictReader(text.splitlines(), delimiter=delimiter, strict=True)
+    try:
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise InvalidCandidateInput(f"{path}, line 1: malformed CSV: {exc}") from None
     reader.fieldnames = header
     missing = [c for c in ("id", "name", "country") if c not in header]
     if missing:
         raise InvalidCandidateInput(f"{path}: missing required column(s) {', '.join(missing)} (header: {','.join(header)})")
     rows: list[EnterpriseInput] = []
     seen: set[str] = set()
-    for line_no, row in enumerate(reader, start=2):
+    line_no = 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # an unclosed quote, text after a closing quote
+            raise InvalidCandidateInput(f"{path}, line {line_no + 1}: malformed CSV: {exc}") from None
+        line_no = reader.line_num
+        if None in row:  # more fields than the header has columns
+            raise InvalidCandidateInput(
+                f"{path}, line {line_no}: {len(header) + len(row[None])} fields, the header has {len(header)}")
         values = {k: (v or "").strip() for k, v in row.items() if k}
         for column in ("id", "name", "country"):
             if not values.get(column):

@@ -7,10 +7,12 @@ package's region names, and a few everyday aliases (UK, USA, Holland, Deutschlan
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from importlib import resources
 
 import phonenumbers
+from anyascii import anyascii
 from phonenumbers.geocoder import _region_display_name
 
 from register.errors import InvalidCandidateInput
@@ -22,7 +24,30 @@ _ALIASES = {
     "CZECH REPUBLIC": "CZ", "DEUTSCHLAND": "DE", "BRASIL": "BR", "ESPANA": "ES", "ESPAÑA": "ES",
     "ITALIA": "IT", "POLSKA": "PL", "OSTERREICH": "AT", "ÖSTERREICH": "AT", "SCHWEIZ": "CH",
     "EL": "GR", "SOUTH KOREA": "KR", "KOREA": "KR", "RUSSIA": "RU", "VIETNAM": "VN",
+    # ISO 3166 / UN official short names and other common English spellings
+    "CZECHIA": "CZ", "VIET NAM": "VN", "RUSSIAN FEDERATION": "RU", "KOREA REPUBLIC OF": "KR",
+    "REPUBLIC OF KOREA": "KR", "NORTH KOREA": "KP", "TURKIYE": "TR", "IVORY COAST": "CI",
+    "COTE D IVOIRE": "CI", "CABO VERDE": "CV", "ESWATINI": "SZ", "DR CONGO": "CD",
+    "DEMOCRATIC REPUBLIC OF THE CONGO": "CD", "CONGO DEMOCRATIC REPUBLIC OF THE": "CD",
+    "REPUBLIC OF THE CONGO": "CG", "IRAN ISLAMIC REPUBLIC OF": "IR",
+    "BOLIVIA PLURINATIONAL STATE OF": "BO", "MOLDOVA REPUBLIC OF": "MD",
+    "TANZANIA UNITED REPUBLIC OF": "TZ", "VENEZUELA BOLIVARIAN REPUBLIC OF": "VE",
+    "LAO PEOPLE S DEMOCRATIC REPUBLIC": "LA", "SYRIAN ARAB REPUBLIC": "SY",
+    "TAIWAN PROVINCE OF CHINA": "TW", "UNITED KINGDOM OF GREAT BRITAIN AND NORTHERN IRELAND": "GB",
+    "HOLY SEE": "VA", "MICRONESIA FEDERATED STATES OF": "FM", "PALESTINE STATE OF": "PS",
+    "ST LUCIA": "LC", "ST KITTS AND NEVIS": "KN", "ST VINCENT AND THE GRENADINES": "VC",
+    "MACAO": "MO", "BRUNEI DARUSSALAM": "BN",
 }
+
+
+def _key(name: str) -> str:
+    """Comparison key of a country name: ASCII upper case, `&` as AND, punctuation and a
+    leading THE dropped (`Côte d’Ivoire` == `Cote d'Ivoire` == `COTE D IVOIRE`)."""
+    text = anyascii(name).upper().replace("&", " AND ")
+    words = re.sub(r"[^A-Z0-9]+", " ", text).split()
+    if words[:1] == ["THE"] and len(words) > 1:
+        words = words[1:]
+    return " ".join(words)
 
 
 @lru_cache(maxsize=1)
@@ -31,15 +56,15 @@ def _codes_by_name() -> dict[str, str]:
     for code in phonenumbers.SUPPORTED_REGIONS:
         name = _region_display_name(code, "en")
         if name:
-            table[name.upper()] = code
+            table[_key(name)] = code
     try:
         from register.countries import country_names
 
         for code, name in country_names().items():
-            table[name.upper()] = code
+            table[_key(name)] = code
     except (ImportError, OSError):  # the import side's list is optional here
         pass
-    table.update(_ALIASES)
+    table.update({_key(alias): code for alias, code in _ALIASES.items()})
     return table
 
 
@@ -52,7 +77,7 @@ def resolve_country(value: str) -> str:
     upper = text.upper()
     if len(upper) == 2 and upper in set(_codes_by_name().values()) | set(suffix_table()):
         return _ALIASES.get(upper, upper)
-    code = _codes_by_name().get(upper)
+    code = _codes_by_name().get(_key(text))
     if code is None:
         raise InvalidCandidateInput(
             f"unknown country {value!r} (use an ISO code like DE or an English name like Germany)")

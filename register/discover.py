@@ -27,7 +27,7 @@ from ecomstat.settings import Settings
 from ecomstat.urls import TEST_TLD, canonicalize_url, hostname, registered_domain, site_root
 from register.blocklist import load_blocklist
 from register.candidates import Candidate, CandidateGenerator
-from register.errors import RegisterError
+from register.errors import InvalidCandidateInput, RegisterError
 from register.parked import parked_reason
 from register.search import SearchProvider, provider_from_settings
 from store.models import Enterprise, Website
@@ -118,6 +118,10 @@ def _enterprises_to_search(session: Session, redo: bool, ids: Sequence[str] | No
     if ids:
         query = query.where(Enterprise.id.in_(list(ids)))
     enterprises = list(session.scalars(query))
+    unknown = sorted(set(ids or ()) - {e.id for e in enterprises})
+    if unknown:
+        shown = ", ".join(unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        raise InvalidCandidateInput(f"--id: no enterprise {shown} in the register")
     if redo:
         return enterprises
     # a register URL nobody has fetched yet (status 'candidate') is probed first, not trusted

@@ -19,6 +19,10 @@ class InvalidCandidateInput(BadInput):
     """A candidates/discovery input file is invalid."""
 
 
+class InvalidMatchModel(BadInput):
+    """A match model file (`register match --model`) is unreadable or not a match model."""
+
+
 class InvalidRows(InvalidRegister):
     """Rows of a register file failed validation. `problems` holds the first ones (already
     formatted `file, line N, column C: message`), `total` how many there were in all."""

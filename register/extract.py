@@ -129,11 +129,19 @@ def _keyword_ids(text: str) -> Iterable[str]:
         pos = match.start(1) + max(len(value), 1)
 
 
+_EU_VAT = {"BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "HR", "HU", "IE", "IT", "LT",
+           "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"}
+_OWN_VAT_PREFIXES = {"AT": ("ATU",), "GR": ("EL",), "GB": ("GB", "XI")}
+
+
 def _national_id(raw: str, country: str) -> str | None:
     """A company/tax id written without country prefix, validated where a checker exists."""
     value = compact_id(raw)
     if len(value) < 5:
         return None
+    for prefix in _OWN_VAT_PREFIXES.get(country, (country,) if country in _EU_VAT else ()):
+        if value.startswith(prefix) and sum(ch.isdigit() for ch in value) >= 6:
+            return _valid_vat(prefix, value[len(prefix):])  # the country's VAT id: valid or nothing
     try:
         if country == "BR" and cnpj.is_valid(value[:14]):
             return value[:14]

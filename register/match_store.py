@@ -15,6 +15,7 @@ from functools import lru_cache
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ecomstat.errors import ConfigurationError
 from ecomstat.settings import Settings
 from ecomstat.urls import TEST_TLD, public_suffix, registered_domain
 from register.blocklist import load_webmail
@@ -123,8 +124,10 @@ class MatchSummary:
 
 
 def match_store(engine: Engine, settings: Settings, scorer: MatchScorer | None = None) -> MatchSummary:
-    scorer = scorer or MatchScorer.load()
     threshold = settings.getfloat("ECOMSTAT_MATCH_THRESHOLD")
+    if not 0.0 <= threshold <= 1.0:
+        raise ConfigurationError(f"the match threshold is a probability in [0, 1], got {threshold}")
+    scorer = scorer or MatchScorer.load()
     webmail = load_webmail().domains
     with Session(engine) as session, session.begin():
         records = load_records(session)

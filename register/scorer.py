@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from register.errors import RegisterError
+from register.errors import InvalidMatchModel
 from register.features import FEATURES
 
 
@@ -62,15 +62,32 @@ class MatchScorer:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchScorer:
+        if not isinstance(data, dict):
+            raise InvalidMatchModel("not a match model (a JSON object with features, coef, intercept)")
         if tuple(data.get("features", ())) != FEATURES:
-            raise RegisterError("match model features differ from this version's; refit with register.train_matcher")
-        return cls(np.array(data["coef"]), data["intercept"], tuple(data["features"]),
+            raise InvalidMatchModel("match model features differ from this version's; refit with register.train_matcher")
+        try:
+            coef = np.array(data["coef"], dtype=float)
+            intercept = float(data["intercept"])
+        except (KeyError, TypeError, ValueError):
+            raise InvalidMatchModel("match model needs numeric coef and intercept") from None
+        if coef.shape != (len(FEATURES),) or not np.all(np.isfinite(coef)) or not np.isfinite(intercept):
+            raise InvalidMatchModel(f"match model needs {len(FEATURES)} finite coefficients")
+        return cls(coef, intercept, tuple(data["features"]),
                    data.get("metrics"), data.get("version", ""), data.get("training_data_sha256", ""))
 
     @classmethod
     def load(cls, path: Path | None = None) -> MatchScorer:
         if path is None:
-            text = resources.files("register").joinpath("data/match_model.json").read_text("utf-8")
-        else:
-            text = Path(path).read_text("utf-8")
-        return cls.from_dict(json.loads(text))
+            return cls.from_dict(json.loads(
+                resources.files("register").joinpath("data/match_model.json").read_text("utf-8")))
+        try:
+            data = json.loads(Path(path).read_text("utf-8"))
+        except OSError as exc:
+            raise InvalidMatchModel(f"cannot read match model {path}: {exc.strerror}") from None
+        except (UnicodeDecodeError, ValueError):
+            raise InvalidMatchModel(f"match model {path} is not JSON") from None
+        try:
+            return cls.from_dict(data)
+        except InvalidMatchModel as exc:
+            raise InvalidMatchModel(f"{path}: {exc}") from None

@@ -5,13 +5,15 @@
 `X-Subscription-Token: <key>`; the answer is JSON `{"web": {"results": [{"url", "title",
 "description"}, ...]}}` (no `web` key when nothing was found). Configure with
 ECOMSTAT_SEARCH_ENDPOINT (e.g. https://api.search.brave.com/res/v1/web/search) and
-ECOMSTAT_SEARCH_KEY.
+ECOMSTAT_SEARCH_KEY. A country code the API does not take (422) is searched again with
+`country=ALL`; a per-second rate limit (429, reset within 10 s) is waited for once.
 """
 
 from __future__ import annotations
 
 import json
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,6 +24,9 @@ from ecomstat import __version__
 from ecomstat.errors import ConfigurationError
 from ecomstat.settings import Settings
 from register.errors import SearchError
+
+
+MAX_RATE_WAIT = 10.0  # seconds: a longer reset (the monthly quota) fails the run instead
 
 
 @dataclass(frozen=True)
@@ -65,10 +70,28 @@ class BraveSearchProvider:
             },
         )
 
+    def _fetch(self, query: str, country: str) -> bytes:
+        with urllib.request.urlopen(self._request(query, country), timeout=self.timeout) as resp:
+            return resp.read()
+
+    def _fetch_retrying(self, query: str, country: str) -> bytes:
+        try:
+            return self._fetch(query, country)
+        except urllib.error.HTTPError as exc:
+            # the API takes a few dozen country codes (not LU, IE, CZ, GR, ...): a code it
+            # refuses (422) is asked again for all regions rather than failing the run
+            if exc.code == 422 and country and country.upper() != "ALL":
+                return self._fetch(query, "ALL")
+            # per-second rate limit (1 query/s on the free plan): wait for the window once
+            wait = _reset_seconds(exc.headers.get("X-RateLimit-Reset")) if exc.code == 429 else None
+            if wait is None or wait > MAX_RATE_WAIT:
+                raise
+            time.sleep(max(wait, 1.0))
+            return self._fetch(query, country)
+
     def search(self, query: str, country: str) -> list[SearchResult]:
         try:
-            with urllib.request.urlopen(self._request(query, country), timeout=self.timeout) as resp:
-                body = resp.read()
+            body = self._fetch_retrying(query, country)
         except urllib.error.HTTPError as exc:
             raise SearchError(self._http_error_message(exc)) from None
         except (urllib.error.URLError, socket.timeout, ConnectionError) as exc:
@@ -101,6 +124,14 @@ class BraveSearchProvider:
         if code >= 500:
             return f"search API server error (HTTP {code}); try again later"
         return f"search API answered HTTP {code}"
+
+
+def _reset_seconds(header: str | None) -> float | None:
+    """Seconds until the shortest rate-limit window resets (`X-RateLimit-Reset: 1, 1419704`)."""
+    try:
+        return float((header or "").split(",")[0])
+    except ValueError:
+        return None
 
 
 def provider_from_settings(settings: Settings) -> SearchProvider | None:

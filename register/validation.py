@@ -108,10 +108,10 @@ def field_findings(rec: RegisterRecord, facts: SiteFacts, confidence: float | No
     if facts.phones:
         if rec.phone_e164 and rec.phone_e164 in facts.phones:
             add("phone", "confirmed", rec.phone, rec.phone_e164, "phone")
-        elif rec.phone_e164:
+        elif rec.phone_e164 or rec.phone:  # a register phone that is no valid number is wrong too
             add("phone", "contradicted", rec.phone, sorted(facts.phones)[0], "phone")
         else:
-            add("phone", "missing", rec.phone, sorted(facts.phones)[0], "phone")
+            add("phone", "missing", None, sorted(facts.phones)[0], "phone")
     if facts.postcode_order:
         web_postcode = facts.postcode_order[0]
         if not rec.postcode:

@@ -29,6 +29,12 @@ RESULTS = {
 }
 
 
+# the country codes the API accepts (others are refused with 422)
+BRAVE_COUNTRIES = {"ALL", "AR", "AU", "AT", "BE", "BR", "CA", "CL", "DK", "FI", "FR", "DE", "HK", "IN",
+                   "ID", "IT", "JP", "KR", "MY", "MX", "NL", "NZ", "NO", "CN", "PL", "PT", "PH", "RU",
+                   "SA", "ZA", "ES", "SE", "CH", "TW", "TR", "GB", "US"}
+
+
 class BraveHandler(BaseHTTPRequestHandler):
     requests: list[dict] = []
     mode = "ok"
@@ -40,6 +46,13 @@ class BraveHandler(BaseHTTPRequestHandler):
                                     "accept": self.headers.get("Accept")})
         if self.headers.get("X-Subscription-Token") != KEY:
             return self._send(401, {"type": "ErrorResponse", "error": {"code": "SUBSCRIPTION_TOKEN_INVALID"}})
+        if self.mode == "429-once":
+            type(self).mode = "ok"
+            return self._send(429, {"type": "ErrorResponse", "error": {"code": "RATE_LIMITED"}},
+                              {"X-RateLimit-Reset": "1, 2419200"})
+        if self.mode == "quota":
+            return self._send(429, {"type": "ErrorResponse", "error": {"code": "RATE_LIMITED"}},
+                              {"X-RateLimit-Reset": "2419200, 2419200"})
         if self.mode == "429":
             return self._send(429, {"type": "ErrorResponse", "error": {"code": "RATE_LIMITED"}},
                               {"X-RateLimit-Reset": "1, 2419200"})
@@ -52,6 +65,12 @@ class BraveHandler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(body)
             return None
+        country = (parse_qs(parts.query).get("country") or ["US"])[0]
+        if country not in BRAVE_COUNTRIES:
+            return self._send(422, {"type": "ErrorResponse", "error": {
+                "status": 422, "code": "VALIDATION", "detail": "Unable to validate request parameter(s)",
+                "meta": {"errors": [{"type": "enum", "loc": ["query", "country"],
+                                     "msg": "Input should be 'ALL', 'AR', 'AU', ..."}]}}})
         if self.mode == "empty":
             return self._send(200, {"type": "search", "query": {"original": "x"}})
         return self._send(200, RESULTS)
@@ -95,6 +114,18 @@ def test_search_speaks_the_brave_wire_format(brave: str) -> None:
     assert sent["token"] == KEY and sent["accept"] == "application/json"
 
 
+def test_a_country_the_api_refuses_is_searched_in_all_regions(brave: str) -> None:
+    results = BraveSearchProvider(brave, KEY).search("Boulangerie Schmit", "LU")
+    assert results[0].url == "https://www.mueller-baeckerei.de/"
+    assert [r["query"]["country"] for r in BraveHandler.requests] == [["LU"], ["ALL"]]
+
+
+def test_the_per_second_rate_limit_is_waited_for_once(brave: str) -> None:
+    BraveHandler.mode = "429-once"
+    assert len(BraveSearchProvider(brave, KEY).search("x", "DE")) == 2
+    assert len(BraveHandler.requests) == 2
+
+
 def test_no_results_is_an_empty_list(brave: str) -> None:
     BraveHandler.mode = "empty"
     assert BraveSearchProvider(brave, KEY).search("nothing", "DE") == []
@@ -103,6 +134,7 @@ def test_no_results_is_an_empty_list(brave: str) -> None:
 @pytest.mark.parametrize(("mode", "key", "message"), [
     ("ok", "wrong", "refused the key (HTTP 401)"),
     ("429", KEY, "rate limit or quota exceeded (HTTP 429); retry after 1 s"),
+    ("quota", KEY, "rate limit or quota exceeded (HTTP 429); retry after 2419200 s"),
     ("500", KEY, "server error (HTTP 503)"),
     ("garbage", KEY, "invalid JSON"),
 ])
