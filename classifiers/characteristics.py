@@ -20,7 +20,7 @@ from classifiers.ecommerce.platforms import (SHOP_PLATFORMS, FingerprintMatcher,
 from classifiers.ecommerce.signals import BOOKING_ENGINES, HayScan
 from classifiers.html import PageDoc
 from classifiers.lexicon import Lexicon, tokens
-from classifiers.links import Resolver, split_link
+from classifiers.links import Resolver, path_segments, split_link
 
 TASKS = ("marketplace", "social_media", "online_booking", "job_ads", "privacy_policy",
          "languages", "platform")
@@ -151,7 +151,7 @@ class Characteristic:
 
 
 def marketplace_store(url: str) -> str | None:
-    name, path, _ = split_link(url)
+    name, path = split_link(url)
     return _marketplace(url, name, path)
 
 
@@ -165,8 +165,8 @@ def _marketplace(url: str, name: str, path: str) -> str | None:
 
 def social_profile(url: str) -> str | None:
     """The network's name when `url` is a profile page (not a share button or a post)."""
-    name, _, segments = split_link(url)
-    return _social(url, name, segments)
+    name, path = split_link(url)
+    return _social(url, name, path_segments(path))
 
 
 def _social(url: str, name: str, segments: tuple[str, ...]) -> str | None:
@@ -188,11 +188,32 @@ def _social(url: str, name: str, segments: tuple[str, ...]) -> str | None:
     return None
 
 
+# Registered-domain names of marketplaces and social networks: any other link is neither.
+_PLATFORM_NAMES = frozenset(MARKETPLACES) | {
+    name for names, _ in SOCIAL_NETWORKS.values() for name in names}
+_ANY_KIND_URL = re.compile("|".join(p.pattern for p in (JOB_URL, PRIVACY_URL, BOOKING_URL)), re.I)
+
+
+@lru_cache(maxsize=65_536)
+def _path_kinds(path: str) -> tuple[bool, bool, bool]:
+    """Whether a link path looks like a job, privacy or booking page (one search for the
+    usual path that is none of them; cached: a site's pages repeat their navigation)."""
+    if not _ANY_KIND_URL.search(path):
+        return False, False, False
+    return (JOB_URL.search(path) is not None, PRIVACY_URL.search(path) is not None,
+            BOOKING_URL.search(path) is not None)
+
+
+_LINK_FIRST_WORDS = JOB_WORDS.first_words | PRIVACY_WORDS.first_words | BOOKING_WORDS.first_words
+
+
 @lru_cache(maxsize=65_536)
 def _link_words(text: str) -> tuple[bool, bool, bool]:
     """Whether a short link text names a job, privacy or booking page (one tokenisation for
     the three lexicons; cached: navigation texts repeat on every page)."""
     words = tokens(text)
+    if _LINK_FIRST_WORDS.isdisjoint(words):  # most link texts: no lexicon can match
+        return False, False, False
     return (JOB_WORDS.first(words) is not None, PRIVACY_WORDS.first(words) is not None,
             BOOKING_WORDS.first(words) is not None)
 
@@ -218,24 +239,26 @@ def site_characteristics(docs: Sequence[PageDoc], stored_languages: Iterable[str
         resolve.page(page)
         for link in doc.links:
             absolute = resolve(link)
-            domain_name, path, segments = split_link(absolute)
-            if market := _marketplace(absolute, domain_name, path):
-                result["marketplace"].label = "yes"
-                result["marketplace"].add(page, f"{market}: {absolute}")
-            if network := _social(absolute, domain_name, segments):
-                result["social_media"].label = "yes"
-                result["social_media"].add(page, f"{network}: {absolute}")
+            domain_name, path = split_link(absolute)
+            if domain_name in _PLATFORM_NAMES:  # most links: the site's own pages
+                if market := _marketplace(absolute, domain_name, path):
+                    result["marketplace"].label = "yes"
+                    result["marketplace"].add(page, f"{market}: {absolute}")
+                if network := _social(absolute, domain_name, path_segments(path)):
+                    result["social_media"].label = "yes"
+                    result["social_media"].add(page, f"{network}: {absolute}")
             if not absolute.startswith(("http", "//")):
                 path = "/" + link.url.lstrip("/")  # relative href and no page URL to resolve it
             text = link.text if len(link.text) < 60 else ""
             job, privacy, booking = _link_words(text) if text else (False, False, False)
-            if JOB_URL.search(path) or job:
+            job_path, privacy_path, booking_path = _path_kinds(path)
+            if job_path or job:
                 result["job_ads"].label = "yes"
                 result["job_ads"].add(page, f"link '{text}' -> {absolute}")
-            if PRIVACY_URL.search(path) or privacy:
+            if privacy_path or privacy:
                 result["privacy_policy"].label = "yes"
                 result["privacy_policy"].add(page, f"link '{text}' -> {absolute}")
-            if booking or BOOKING_URL.search(path) and text:
+            if booking or booking_path and text:
                 result["online_booking"].label = "yes"
                 result["online_booking"].add(page, f"link '{text}' -> {absolute}")
         _page_level(doc, result)

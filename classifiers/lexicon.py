@@ -37,6 +37,7 @@ class Lexicon:
                 self._by_first.setdefault(words[0], []).append(words)
         for options in self._by_first.values():
             options.sort(key=len, reverse=True)  # longest phrase wins
+        self.first_words = frozenset(self._by_first)  # no match without one of these
 
     def find_all(self, text_or_tokens: str | list[str], limit: int = 50) -> list[str]:
         """Distinct phrases found, in order of first appearance."""

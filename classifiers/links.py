@@ -23,6 +23,9 @@ from ecomstat.urls import registered_domain
 # brackets, an empty query or fragment marker (dropped on re-joining).
 _NOT_PLAIN = re.compile(r"[\t\r\n;\[\]]|\?#|[?#]\Z")
 _HTTP = ("http://", "https://")
+# netloc and path of an http(s) URL as urlsplit splits them (it removes tabs and newlines
+# first, and checks brackets and non-ASCII hosts: such URLs take the urlsplit way)
+_PLAIN_SPLIT = re.compile(r"https?://([^/?#]*)([^?#]*)")
 
 
 def plain_absolute(href: str) -> bool:
@@ -84,47 +87,31 @@ class Resolver:
 
 
 @lru_cache(maxsize=65_536)
-def split_link(url: str) -> tuple[str, str, tuple[str, ...]]:
-    """(registered-domain name, path, path segments) of an absolute link; ('', '', ()) else.
-    Cached: a site's pages repeat their navigation links."""
+def split_link(url: str) -> tuple[str, str]:
+    """(registered-domain name, path) of an absolute link; ('', '') else. Cached: a site's
+    pages repeat their navigation links."""
     if url.startswith("//"):
         url = "https:" + url
-    if not url.startswith(_HTTP):
-        return "", "", ()
-    fast = _split_plain(url)
-    if fast is not None:
-        host, path = fast
-    else:
-        try:
+    plain = _PLAIN_SPLIT.match(url)
+    if plain is None:
+        return "", ""
+    netloc, path = plain.group(1), plain.group(2)
+    if "\t" in url or "\r" in url or "\n" in url or not netloc.isascii() \
+            or "%" in netloc or "[" in netloc or "]" in netloc:
+        try:  # what urlsplit does to these is not worth repeating here
             parts = urlsplit(url)
-            host, path = parts.hostname or "", parts.path
+            netloc, path = parts.netloc, parts.path
+            host = parts.hostname or ""
         except ValueError:
-            return "", "", ()
+            return "", ""
+    else:
+        host = netloc.rpartition("@")[2].partition(":")[0].lower()
     try:
         domain = registered_domain(host)
     except ValueError:
-        return "", "", ()
-    path = path or "/"
-    return domain.split(".")[0], path, tuple(s for s in path.split("/") if s)
+        return "", ""
+    return domain.split(".")[0], path or "/"
 
 
-def _split_plain(url: str) -> tuple[str, str] | None:
-    """(hostname, path) of a plain ASCII http(s) URL as `urlsplit` gives them, else None."""
-    if not url.isascii() or _NOT_PLAIN.search(url):
-        return None
-    start = url.index("://") + 3
-    end = len(url)
-    for mark in "/?#":
-        found = url.find(mark, start)
-        if found != -1 and found < end:
-            end = found
-    netloc = url[start:end]
-    if "%" in netloc:
-        return None
-    rest = url[end:]
-    for mark in "#?":  # the fragment first, as urlsplit: a '?' after '#' is in the fragment
-        found = rest.find(mark)
-        if found != -1:
-            rest = rest[:found]
-    host = netloc.rpartition("@")[2].partition(":")[0].lower()
-    return host, rest
+def path_segments(path: str) -> tuple[str, ...]:
+    return tuple(segment for segment in path.split("/") if segment)
