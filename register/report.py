@@ -8,6 +8,7 @@ finding rests on).
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,20 @@ td,th{border:1px solid #ccc;padding:4px 8px;font-size:90%;vertical-align:top}
 {%- else %}{{ r[c] if r[c] is not none else '' }}{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table></body></html>
 """)
+
+
+# A cell a spreadsheet would run as a formula (CSV injection, OWASP): web values come from
+# websites anyone can write. Phone numbers and negative numbers stay as they are.
+_FORMULA_START = ("=", "@", "+", "-", "\t", "\r")
+_NUMBER_LIKE = re.compile(r"[+-][\d\s().\-/]*")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """`value` with a leading apostrophe when a spreadsheet would read it as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) \
+            and not _NUMBER_LIKE.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def worklist(engine: Engine, verdicts: list[str] | None = None) -> list[dict[str, Any]]:
@@ -74,7 +89,7 @@ def write_report(engine: Engine, out: Path, verdicts: list[str] | None = None) -
         with open(tmp, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=COLUMNS)
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in rows)
     else:
         counts: dict[str, int] = {}
         for r in rows:

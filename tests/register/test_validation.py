@@ -7,6 +7,7 @@ import importlib.util
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
@@ -106,3 +107,15 @@ def test_field_findings_brazil_cnpj_and_legal_form() -> None:
     assert found["postcode"].verdict == "confirmed"
     assert (found["legal_form"].verdict, found["legal_form"].web_value) == ("contradicted", "eireli")
     assert found["vat_id"].evidence_url == "http://x.com.br/aviso-legal"
+
+
+@pytest.mark.parametrize("value, safe", [
+    ("=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"http://evil.example\",\"x\")"),
+    ("@SUM(A1)", "'@SUM(A1)"), ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+    ("-2+3+cmd", "'-2+3+cmd"), ("\tx", "'\tx"),
+    ("+49 30 1234567", "+49 30 1234567"), ("+49 (0)30-123/45", "+49 (0)30-123/45"),
+    ("-12.5", "-12.5"), ("Müller GmbH", "Müller GmbH"), (None, None), (0.93, 0.93)])
+def test_worklist_csv_cells_cannot_run_as_formulas(value: object, safe: object) -> None:
+    from register.report import spreadsheet_safe
+
+    assert spreadsheet_safe(value) == safe
