@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, delete, desc, select
 
 from scheduler.cron import cron_trigger
@@ -45,6 +45,10 @@ class CampaignSpec:
         parse_selection(self.selection)
         if self.retries < 0:
             raise InvalidCampaign("--retries must be 0 or more")
+        if self.retry_delay < 0:
+            raise InvalidCampaign("--retry-delay must be 0 or more seconds")
+        if self.step_timeout is not None and self.step_timeout <= 0:
+            raise InvalidCampaign("--step-timeout must be more than 0 seconds")
         if self.max_pages is not None and self.max_pages < 1:
             raise InvalidCampaign("--max-pages must be at least 1")
         if ("command" in self.steps) != bool(self.command):
@@ -58,9 +62,22 @@ class CampaignSpec:
         }
 
 
-def with_jobstore(engine: Engine, action: Callable[[BackgroundScheduler], Any]) -> Any:
-    """Run `action` on a paused scheduler bound to the store's job table (no job executes)."""
-    scheduler = BackgroundScheduler(
+class JobStoreEditor(BaseScheduler):
+    """A scheduler with no processing loop: it adds, pauses, removes and lists jobs in the store
+    and never runs one. (A started-then-stopped BackgroundScheduler processes the due jobs once on
+    shutdown: an overdue job's fire time was consumed, with an executor traceback, by a mere
+    `schedule list`.)"""
+
+    def shutdown(self, wait: bool = True) -> None:
+        super().shutdown(wait)
+
+    def wakeup(self) -> None:
+        """Nothing to wake: this scheduler never processes jobs."""
+
+
+def with_jobstore(engine: Engine, action: Callable[[BaseScheduler], Any]) -> Any:
+    """Run `action` on a scheduler bound to the store's job table (no job executes)."""
+    scheduler = JobStoreEditor(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
         timezone=dt.timezone.utc,
     )
@@ -71,7 +88,7 @@ def with_jobstore(engine: Engine, action: Callable[[BackgroundScheduler], Any]) 
         scheduler.shutdown(wait=False)
 
 
-def schedule_job(scheduler: BackgroundScheduler, campaign: Campaign, db_url: str) -> None:
+def schedule_job(scheduler: BaseScheduler, campaign: Campaign, db_url: str) -> None:
     scheduler.add_job(
         JOB_FUNC, trigger=cron_trigger(campaign.cron), args=[db_url, campaign.name],
         id=job_id(campaign.name), name=campaign.name, replace_existing=True,
@@ -108,7 +125,7 @@ def set_paused(engine: Engine, name: str, paused: bool) -> Campaign:
     with transaction(engine) as session:
         session.get(Campaign, campaign.id).paused = paused  # type: ignore[union-attr]
 
-    def apply(scheduler: BackgroundScheduler) -> None:
+    def apply(scheduler: BaseScheduler) -> None:
         if scheduler.get_job(job_id(name)) is None:
             return
         (scheduler.pause_job if paused else scheduler.resume_job)(job_id(name))
@@ -123,7 +140,7 @@ def remove(engine: Engine, name: str) -> None:
     with transaction(engine) as session:
         session.execute(delete(Campaign).where(Campaign.id == campaign.id))
 
-    def apply(scheduler: BackgroundScheduler) -> None:
+    def apply(scheduler: BaseScheduler) -> None:
         if scheduler.get_job(job_id(name)) is not None:
             scheduler.remove_job(job_id(name))
 

@@ -23,38 +23,53 @@ def cron_trigger(expression: str, timezone: dt.tzinfo = dt.timezone.utc) -> Cron
         )
     names = _FIELDS_5 if len(fields) == 5 else _FIELDS_6
     values = dict(zip(names, fields))
-    # crontab numbers weekdays 0-7 from Sunday; APScheduler from Monday. Translate digits.
-    values["day_of_week"] = _crontab_weekdays(values["day_of_week"])
     try:
-        return CronTrigger(timezone=timezone, **values)
+        # crontab numbers weekdays 0-7 from Sunday; APScheduler from Monday: spell them out
+        values["day_of_week"] = _crontab_weekdays(values["day_of_week"])
+        trigger = CronTrigger(timezone=timezone, **values)
     except ValueError as exc:
         raise InvalidCampaign(f"cron expression {expression!r} is invalid: {exc}") from None
+    if trigger.get_next_fire_time(None, dt.datetime.now(timezone)) is None:
+        raise InvalidCampaign(f"cron expression {expression!r} never fires")
+    return trigger
 
 
-_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+
+
+def _weekday(token: str) -> int:
+    token = token.strip().lower()
+    if token.isdigit():
+        if int(token) > 7:
+            raise ValueError(f"weekday {token} is out of range 0-7")
+        return int(token)
+    if token[:3] in _DOW_NAMES and token in (token[:3], _FULL_NAMES[_DOW_NAMES.index(token[:3])]):
+        return _DOW_NAMES.index(token[:3])
+    raise ValueError(f"weekday {token!r} is not 0-7 or a day name")
+
+
+_FULL_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 
 
 def _crontab_weekdays(text: str) -> str:
-    if not any(c.isdigit() for c in text):
+    """The crontab weekday field as an explicit list of day names, with crontab's meaning:
+    0 and 7 are Sunday, so `0-5` is Sunday to Friday and `*/2` is Sun, Tue, Thu, Sat."""
+    if text == "*":
         return text
-
-    def convert(token: str) -> str:
-        if token.isdigit():
-            number = int(token)
-            if number > 7:
-                raise InvalidCampaign(f"weekday {number} is out of range 0-7")
-            return _DOW_NAMES[number]
-        return token
-
-    parts = []
+    days: set[int] = set()
     for item in text.split(","):
-        step = ""
-        if "/" in item:
-            item, step = item.split("/", 1)
-            step = "/" + step
-        if "-" in item:
-            low, high = item.split("-", 1)
-            parts.append(f"{convert(low)}-{convert(high)}{step}")
+        base, slash, step_text = item.partition("/")
+        step = int(step_text) if step_text.isdigit() else 0
+        if slash and step < 1:
+            raise ValueError(f"weekday step {step_text!r} must be a whole number of at least 1")
+        if base == "*":
+            low, high = 0, 6
+        elif "-" in base:
+            low, high = (_weekday(part) for part in base.split("-", 1))
         else:
-            parts.append(f"{convert(item)}{step}")
-    return ",".join(parts)
+            low = _weekday(base)
+            high = 6 if slash else low
+        if low > high:
+            raise ValueError(f"weekday range {base!r} runs backwards")
+        days.update(day % 7 for day in range(low, high + 1, step or 1))
+    return ",".join(_DOW_NAMES[day] for day in sorted(days))

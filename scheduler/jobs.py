@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import signal
 import threading
 import time
 from typing import Any
@@ -26,7 +27,7 @@ class ActiveRuns:
     """Step processes currently running in this process, so a shutdown can interrupt them."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # forward() may run in a signal handler of this thread
         self._steps: dict[int, StepProcess] = {}
         self.stopping = threading.Event()
 
@@ -43,6 +44,14 @@ class ActiveRuns:
             steps = list(self._steps.values())
         for step in steps:
             step.interrupt(grace)
+
+    def forward(self, sig: int) -> None:
+        """Signal handler of `schedule run-now`: stop the run, pass `sig` to the running step."""
+        self.stopping.set()
+        with self._lock:
+            steps = list(self._steps.values())
+        for step in steps:
+            step.forward(sig)
 
 
 ACTIVE = ActiveRuns()
@@ -79,6 +88,26 @@ def run_scheduled(db_url: str, name: str) -> int | None:
         return run_campaign(engine, db_url, campaign, trigger="cron", scheduled_for=fire_time)
     finally:
         engine.dispose()
+
+
+def run_now(engine: Engine, db_url: str, campaign: Campaign) -> int | None:
+    """`schedule run-now`: run the campaign in this process. SIGTERM or Ctrl-C interrupts the
+    current step (SIGTERM to its process group; a second signal kills it) and the run is recorded
+    `interrupted`, so no step outlives the command."""
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        received.append(signum)
+        ACTIVE.forward(signal.SIGTERM if len(received) == 1 else signal.SIGKILL)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return run_campaign(engine, db_url, campaign, trigger="manual")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if received:
+            ACTIVE.stopping.clear()
 
 
 def run_campaign(
@@ -122,6 +151,8 @@ def _run_steps(
     timeout = options.get("step_timeout")
     records: list[dict[str, Any]] = []
     for name in campaign.steps:
+        if ACTIVE.stopping.is_set():
+            return "interrupted", records, f"interrupted by scheduler shutdown before step {name}"
         record: dict[str, Any] = {"step": name, "status": "running", "attempts": 0,
                                   "started_at": utcnow().isoformat()}
         records.append(record)
@@ -131,6 +162,8 @@ def _run_steps(
             runs.record_steps(engine, run.id, records)
             process = StepProcess(db_url, name, options)
             ACTIVE.set(run.id, process)
+            if ACTIVE.stopping.is_set():  # the shutdown came before this step was registered
+                process.interrupt(0)
             outcome = process.run(timeout=float(timeout) if timeout else None)
             ACTIVE.set(run.id, None)
             if outcome.status != "failed" or record["attempts"] > retries or ACTIVE.stopping.is_set():
@@ -139,7 +172,8 @@ def _run_steps(
             if ACTIVE.stopping.wait(delay):
                 break
         record.update(status=outcome.status, returncode=outcome.returncode, error=outcome.error,
-                      seconds=round(time.monotonic() - started, 3), output=outcome.output_tail)
+                      seconds=round(time.monotonic() - started, 3), counts=outcome.counts,
+                      output=outcome.output_tail)
         runs.record_steps(engine, run.id, records)
         if outcome.status != "finished":
             return outcome.status, records, f"step {name}: {outcome.error}"

@@ -3,8 +3,10 @@
 No-overlap rule, across processes and machines: a run is claimed by inserting
 (campaign, scheduled_for), which is unique, so one scheduler wins each fire time; the winner
 then checks that no earlier run of the campaign is still alive (fresh heartbeat, or a live
-process on this host) and otherwise stands down. Runs whose process died are marked
-`interrupted` by the next scheduler that looks.
+process on this host) and otherwise stands down. On PostgreSQL the check and the insert happen in
+one transaction holding a lock on the campaign's row (SELECT ... FOR UPDATE), so claims of one
+campaign from any number of scheduler processes are serialised by the database. Runs whose
+process died are marked `interrupted` by the next scheduler that looks.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def claim(
 ) -> CampaignRun | None:
     """Insert the run for this fire time; None when another process has it or a previous run
     of the campaign is still alive (that attempt is recorded as `skipped`)."""
+    if engine.dialect.name == "postgresql":
+        return _claim_locked(engine, campaign, scheduled_for, trigger)
     now = utcnow()
     run = CampaignRun(
         campaign_id=campaign.id, status="running", trigger=trigger, started_at=now,
@@ -83,6 +87,36 @@ def claim(
             )
             return None
     return run
+
+
+def _claim_locked(
+    engine: Engine, campaign: Campaign, scheduled_for: dt.datetime, trigger: str
+) -> CampaignRun | None:
+    """claim() under a row lock on the campaign (PostgreSQL): look, then insert `running` or
+    `skipped`, while every other claimant of this campaign waits for the lock."""
+    now = utcnow()
+    try:
+        with transaction(engine) as session:
+            if session.scalar(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update()) is None:
+                return None  # removed meanwhile
+            taken = session.scalar(select(CampaignRun.id).where(
+                CampaignRun.campaign_id == campaign.id, CampaignRun.scheduled_for == scheduled_for))
+            if taken is not None:
+                return None
+            others = session.scalars(select(CampaignRun).where(
+                CampaignRun.campaign_id == campaign.id, CampaignRun.status == "running")).all()
+            blocking = [o for o in others if is_alive(o, now)]
+            run = CampaignRun(
+                campaign_id=campaign.id, status="skipped" if blocking else "running", trigger=trigger,
+                started_at=now, scheduled_for=scheduled_for, heartbeat_at=now, host=HOST,
+                pid=os.getpid(), steps=[],
+                finished_at=now if blocking else None,
+                error=f"previous run {blocking[0].id} of {campaign.name} is still running" if blocking else None,
+            )
+            session.add(run)
+    except IntegrityError:  # a claimant that did not take the lock (an older version) won
+        return None
+    return None if blocking else run
 
 
 def heartbeat(engine: Engine, run_ids: list[int]) -> None:

@@ -59,11 +59,17 @@ class SchedulerService:
         with transaction(self.engine) as session:
             campaigns = {c.name: c for c in session.scalars(select(Campaign)).all()}
         jobs = {job.id: job for job in self.scheduler.get_jobs()}
+        grace = self.settings.getint("ECOMSTAT_MISFIRE_GRACE_SECONDS")
         for name, campaign in campaigns.items():
             job = jobs.get(job_id(name))
             if job is None or str(job.trigger) != str(_trigger_of(campaign)):
                 schedule_job(self.scheduler, campaign, self.db_url)
-            elif campaign.paused and job.next_run_time is not None:
+                continue
+            if job.misfire_grace_time != grace or not job.coalesce or job.max_instances != 1:
+                # a job stored by `schedule add` carries APScheduler's defaults (1 s grace): the
+                # misfire policy is this service's, applied before any missed fire time is processed
+                self.scheduler.modify_job(job.id, misfire_grace_time=grace, coalesce=True, max_instances=1)
+            if campaign.paused and job.next_run_time is not None:
                 self.scheduler.pause_job(job.id)
             elif not campaign.paused and job.next_run_time is None:
                 self.scheduler.resume_job(job.id)
@@ -79,14 +85,17 @@ class SchedulerService:
         if install_signal_handlers:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
-        self.scheduler = self._build()
-        self.scheduler.start(paused=True)
+        self.scheduler = scheduler = self._build()
+        scheduler.start(paused=True)
         self.sync_jobs()
-        self.scheduler.resume()
+        scheduler.resume()
         log.info("scheduler started on %s", self.engine.url.render_as_string(hide_password=True))
         try:
             while not self.stop_event.wait(SYNC_SECONDS):
                 self.sync_jobs()
+                # jobs added or resumed by `ecomstat schedule` in another process change the store
+                # behind APScheduler's back; with nothing else due it would sleep forever
+                scheduler.wakeup()
         finally:
             self.shutdown()
 

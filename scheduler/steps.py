@@ -4,13 +4,14 @@ scheduler can be forwarded to the step and waited for."""
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scheduler.errors import InvalidCampaign
@@ -22,6 +23,7 @@ SELECTIONS = ("all", "missing", "stale:DAYS")
 class StepSpec:
     name: str
     help: str
+    rows: str = "rows"  # what one JSON line is, when the command prints one per row
 
     def argv(self, options: dict[str, Any]) -> list[str]:
         return list(_STEP_ARGV[self.name](options))
@@ -62,8 +64,10 @@ def _command(options: dict[str, Any]) -> list[str]:
         raise InvalidCampaign("the command step needs --command")
     return shlex.split(str(command))
 
+_ROWS = {"classify": "sites", "indicators": "indicators"}
+
 STEPS: dict[str, StepSpec] = {
-    name: StepSpec(name, help)
+    name: StepSpec(name, help, _ROWS.get(name, "rows"))
     for name, help in [
         ("discover", "find candidate websites for enterprises without one"),
         ("crawl-sites", "crawl the selected enterprise websites"),
@@ -103,6 +107,7 @@ class StepOutcome:
     returncode: int
     error: str | None
     output_tail: str
+    counts: dict[str, Any] = field(default_factory=dict)
 
 
 class StepProcess:
@@ -111,22 +116,28 @@ class StepProcess:
 
     def __init__(self, db_url: str, step: str, options: dict[str, Any], env: dict[str, str] | None = None) -> None:
         spec = STEPS[step]
+        self.rows_name = spec.rows
         if spec.external:
             self.argv = spec.argv(options)
         else:
-            self.argv = [sys.executable, "-m", "ecomstat", "--db", db_url, *spec.argv(options)]
+            self.argv = [sys.executable, "-m", "ecomstat", "--db", db_url, *spec.argv(options),
+                         "--format", "json"]
         self.env = {**os.environ, "ECOMSTAT_DATABASE_URL": db_url, **(env or {})}
         self._process: subprocess.Popen[str] | None = None
         self._interrupted = threading.Event()
+        self._start_lock = threading.Lock()
 
     def run(self, timeout: float | None = None) -> StepOutcome:
-        try:
-            self._process = subprocess.Popen(
-                self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                env=self.env, start_new_session=True,
-            )
-        except OSError as exc:
-            return StepOutcome("failed", -1, f"cannot start {self.argv[0]}: {exc}", "")
+        with self._start_lock:  # an interrupt() before the start means: do not start
+            if self._interrupted.is_set():
+                return StepOutcome("interrupted", -1, "interrupted by scheduler shutdown", "")
+            try:
+                self._process = subprocess.Popen(
+                    self.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                    env=self.env, start_new_session=True,
+                )
+            except OSError as exc:
+                return StepOutcome("failed", -1, f"cannot start {self.argv[0]}: {exc}", "")
         try:
             output, _ = self._process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -138,10 +149,12 @@ class StepProcess:
             return StepOutcome("interrupted", code, "interrupted by scheduler shutdown", _tail(output))
         if code != 0:
             return StepOutcome("failed", code, _last_error_line(output) or f"exit code {code}", _tail(output))
-        return StepOutcome("finished", 0, None, _tail(output))
+        return StepOutcome("finished", 0, None, _tail(output), step_counts(output, self.rows_name))
 
     def interrupt(self, grace: float = 30.0) -> None:
         self._interrupted.set()
+        with self._start_lock:
+            pass  # a start under way has finished: self._process is set, or will never be
         if self._process is None or self._process.poll() is not None:
             return
         self._kill_group(signal.SIGTERM)
@@ -150,6 +163,13 @@ class StepProcess:
         except subprocess.TimeoutExpired:
             self._kill_group(signal.SIGKILL)
 
+    def forward(self, sig: int) -> None:
+        """From a signal handler (no lock, no waiting): mark the step interrupted and pass `sig`
+        on to its process group; run() then returns `interrupted` once the step has exited."""
+        self._interrupted.set()
+        if self._process is not None and self._process.poll() is None:
+            self._kill_group(sig)
+
     def _kill_group(self, sig: int) -> None:
         if self._process is None:
             return
@@ -157,6 +177,27 @@ class StepProcess:
             os.killpg(self._process.pid, sig)
         except ProcessLookupError:
             pass
+
+
+def step_counts(output: str | None, rows_name: str = "rows") -> dict[str, Any]:
+    """The counts a step printed as JSON (`--format json`): the numbers of its one summary
+    object (e.g. sites_done, pages, findings), or how many row objects it printed."""
+    objects = []
+    for line in (output or "").splitlines():
+        if line.startswith("{"):
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                objects.append(value)
+    if len(objects) != 1:
+        return {rows_name: len(objects)} if objects else {}
+    return {
+        key: value for key, value in objects[0].items()
+        if (isinstance(value, (int, float)) and not isinstance(value, bool))
+        or (isinstance(value, dict) and all(isinstance(v, int) for v in value.values()))
+    }
 
 
 def _tail(output: str | None, lines: int = 20) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
@@ -81,12 +81,13 @@ def remove(ctx: typer.Context, name: str) -> None:
 
 @app.command("run-now")
 def run_now(ctx: typer.Context, name: str) -> None:
-    """Run a campaign now, in this process (refused while a run of it is going on)."""
-    from scheduler.jobs import run_campaign
+    """Run a campaign now, in this process (refused while a run of it is going on); SIGTERM or
+    Ctrl-C interrupts the current step and records the run as interrupted."""
+    from scheduler.jobs import run_now as run_in_this_process
 
     st = state(ctx)
     engine = st.engine()
-    run_id = run_campaign(engine, st.settings.database_url, _campaigns().get(engine, name), trigger="manual")
+    run_id = run_in_this_process(engine, st.settings.database_url, _campaigns().get(engine, name))
     if run_id is None:
         from scheduler.errors import CampaignBusy
 
@@ -117,11 +118,18 @@ def history(
         return
     rows = [
         (campaign_name, run.id, run.trigger, run.status, run.started_at, run.finished_at,
-         "; ".join(f"{s['step']}={s['status']}({s.get('seconds', '-')}s)" for s in run.steps or []),
+         "; ".join(_step_text(s) for s in run.steps or []),
          run.error)
         for campaign_name, run in entries
     ]
     emit_rows(["campaign", "run", "trigger", "status", "started", "finished", "steps", "error"], rows, fmt)
+
+
+def _step_text(step: dict[str, Any]) -> str:
+    """`crawl-sites=finished(3.7s, sites_done=5, pages=22)`: status, duration, top-level counts."""
+    counts = [f"{k}={v}" for k, v in (step.get("counts") or {}).items() if not isinstance(v, dict)]
+    parts = [f"{step.get('seconds', '-')}s", *counts]
+    return f"{step['step']}={step['status']}({', '.join(parts)})"
 
 
 @service_app.command("start")

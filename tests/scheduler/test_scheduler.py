@@ -3,6 +3,7 @@ restarts, two scheduler processes, killed runs, SIGTERM, retries."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -89,6 +90,11 @@ def test_bad_definitions_are_refused(db_url: str) -> None:
         (["--cron", "0 25 * * *", "--steps", "classify"], "is invalid"),
         (["--cron", "0 2 1 * *", "--steps", "crawl,classify"], "unknown step(s) crawl"),
         (["--cron", "0 2 1 * *", "--steps", "classify", "--select", "some"], "--select must be"),
+        (["--cron", "0 2 1 * *", "--steps", "classify", "--select", "stale:abc"], "--select must be"),
+        (["--cron", "0 0 31 2 *", "--steps", "classify"], "never fires"),
+        (["--cron", "0 2 * * 1-x", "--steps", "classify"], "is invalid"),
+        (["--cron", "0 2 1 * *", "--steps", "classify", "--retry-delay", "-1"], "--retry-delay must be"),
+        (["--cron", "0 2 1 * *", "--steps", "classify", "--step-timeout", "0"], "--step-timeout must be"),
     ]:
         result = runner.invoke(app, ["--db", db_url, "schedule", "add", "c1", *args])
         assert result.exit_code == 2, result.output
@@ -199,3 +205,129 @@ def test_failing_step_is_retried_then_failed_and_next_run_still_happens(
     failed = [r for r in history(db_url, "flaky") if r["status"] == "failed"]
     assert all(r["steps"][0]["attempts"] == 2 for r in failed)
     assert all("exit code 3" in (r["error"] or "") for r in failed)
+
+
+def test_crontab_weekday_numbers_keep_their_crontab_meaning() -> None:
+    from scheduler.cron import cron_trigger
+
+    saturday = dt.datetime(2026, 11, 28, 10, tzinfo=dt.timezone.utc)
+    monday = dt.datetime(2026, 11, 30, 10, tzinfo=dt.timezone.utc)
+
+    def next_day(expression: str, after: dt.datetime) -> str:
+        fire = cron_trigger(expression).get_next_fire_time(None, after)
+        assert fire is not None
+        return fire.strftime("%a %d")
+
+    assert next_day("0 9 * * 0-5", saturday) == "Sun 29"  # Sunday to Friday
+    assert next_day("0 9 * * 7", saturday) == "Sun 29"
+    assert next_day("0 9 * * 5-7", monday) == "Fri 04"
+    assert next_day("0 9 * * */2", monday) == "Tue 01"  # Sun, Tue, Thu, Sat as in crontab
+    assert next_day("0 9 * * 1-5/2", saturday) == "Mon 30"
+    assert next_day("0 9 * * mon-fri", saturday) == "Mon 30"
+
+
+def test_step_counts_come_from_the_step_json() -> None:
+    from scheduler.steps import step_counts
+
+    summary = 'crawling ...\n{"run_id": 3, "status": "finished", "pages": 22, "outcomes": {"ok": 5}}\n'
+    assert step_counts(summary) == {"run_id": 3, "pages": 22, "outcomes": {"ok": 5}}
+    assert step_counts('{"url": "a"}\n{"url": "b"}\n5 sites', "sites") == {"sites": 2}
+    assert step_counts("no json here") == {}
+
+
+def test_run_records_the_counts_of_each_step(db_url: str) -> None:
+    cli(db_url, "schedule", "add", "check", "--cron", "0 2 1 * *", "--steps", "validate")
+    assert "finished" in cli(db_url, "schedule", "run-now", "check")
+    [run] = history(db_url, "check")
+    assert run["steps"][0]["counts"]["enterprises"] == 0 and "findings" in run["steps"][0]["counts"]
+    assert "findings=0" in cli(db_url, "schedule", "history", "check", "--format", "csv")
+
+
+def test_fire_time_missed_while_down_runs_once_at_start_up(
+    db_url: str, schedulers: Schedulers, tmp_path: Path
+) -> None:
+    marker = tmp_path / "runs.txt"
+    second = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)).second
+    cli(db_url, "schedule", "add", "missed", "--cron", f"{second} * * * * *", "--steps", "command",
+        "--command", marker_command(marker), "--retries", "0")
+    # the fire time passes while no scheduler runs, and is 4+ s late at start-up: past
+    # APScheduler's own 1 s default, well within ECOMSTAT_MISFIRE_GRACE_SECONDS (6 h)
+    time.sleep(7)
+    cli(db_url, "schedule", "list")  # looking at the schedule must not consume the missed fire time
+    schedulers.start()
+    wait_until(lambda: any(r["status"] == "finished" for r in history(db_url, "missed")), 25,
+               "the missed run at start-up (the next regular fire time is a minute away)")
+    [run] = history(db_url, "missed")
+    assert run["scheduled_for"][17:19] == f"{second:02d}"
+    assert len(lines(marker)) == 1
+
+
+def test_campaign_added_paused_and_resumed_while_the_service_runs(
+    db_url: str, schedulers: Schedulers, tmp_path: Path
+) -> None:
+    marker = tmp_path / "runs.txt"
+    schedulers.start()
+    log = tmp_path / "scheduler-0.log"
+    wait_until(lambda: log.exists() and "scheduler started" in log.read_text(), 30, "the service to start")
+    cli(db_url, "schedule", "add", "later", "--cron", "* * * * * *", "--steps", "command",
+        "--command", marker_command(marker), "--retries", "0")
+    wait_until(lambda: len(lines(marker)) >= 1, 30, "a run of the campaign added while the service runs")
+    cli(db_url, "schedule", "pause", "later")
+    time.sleep(2)
+    before = len(lines(marker))
+    cli(db_url, "schedule", "resume", "later")
+    wait_until(lambda: len(lines(marker)) > before, 30, "a run after the campaign was resumed")
+
+
+def test_sigterm_to_run_now_interrupts_its_step(db_url: str, tmp_path: Path) -> None:
+    marker = tmp_path / "runs.txt"
+    cli(db_url, "schedule", "add", "manual", "--cron", "0 2 1 * *", "--steps", "command",
+        "--command", marker_command(marker, sleep=60), "--retries", "0")
+    proc = subprocess.Popen([sys.executable, "-m", "ecomstat", "--db", db_url, "schedule", "run-now", "manual"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_until(lambda: len(lines(marker)) >= 1, 30, "the step to start")
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1 and b"interrupted" in output, output
+    step_pid = int(lines(marker)[0])
+    with pytest.raises(ProcessLookupError):  # the step did not outlive the command
+        os.kill(step_pid, 0)
+    [run] = history(db_url, "manual")
+    assert run["status"] == "interrupted" and run["steps"][0]["status"] == "interrupted"
+
+
+def test_postgresql_concurrent_claims_of_a_campaign_let_exactly_one_run(pg_engine) -> None:  # type: ignore[no-untyped-def]
+    """A cron fire time and a run-now claimed at once by two processes: the row lock on the
+    campaign serialises them, so one runs and the other is recorded skipped (never both, and
+    never neither, which the insert-then-look protocol allowed)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from scheduler import runs
+    from scheduler.campaigns import CampaignSpec, add, get
+
+    url = pg_engine.url.render_as_string(hide_password=False)
+    add(pg_engine, url, CampaignSpec("locked", "0 2 1 * *", ["validate"]))
+    campaign = get(pg_engine, "locked")
+    fires = [dt.datetime(2026, 1, 1, 2, tzinfo=dt.timezone.utc), dt.datetime(2026, 1, 1, 2, 0, 1, tzinfo=dt.timezone.utc)]
+    claimed: list[object] = []
+    with pg_engine.connect() as other:  # hold the campaign so that both claimants queue up
+        other.execute(text("SELECT id FROM campaign WHERE id = :id FOR UPDATE"), {"id": campaign.id})
+        workers = [threading.Thread(target=lambda f=f: claimed.append(runs.claim(pg_engine, campaign, f, "cron")))
+                   for f in fires]
+        for worker in workers:
+            worker.start()
+        time.sleep(1)
+        other.rollback()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert len(claimed) == 2 and len([c for c in claimed if c is not None]) == 1, claimed
+    with pg_engine.connect() as conn:
+        statuses = sorted(conn.execute(text("SELECT status FROM campaign_run")).scalars())
+    assert statuses == ["running", "skipped"]
+    assert runs.claim(pg_engine, campaign, fires[0], "cron") is None  # that fire time is taken
