@@ -75,7 +75,9 @@ def pipeline_steps(folder: Path, available: Callable[[str], bool]) -> list[Step]
         Step("register worklist", ["register", "report", "--out", str(folder / "register-worklist.html")]),
         Step("import the audit sample", ["audit", "import", str(folder / "sampleweb" / "audit.csv"), "--name", "demo-audit"]),
         Step("estimate indicators", ["indicators", "build", "--method", "corrected", "--audit", "demo-audit"]),
-        Step("write the report", ["report", "--out", str(folder / "report")]),
+        Step("compare with the survey", ["indicators", "compare", "--survey", str(folder / "survey.csv"), "--store"],
+             required=False),
+        Step("write the report", ["report", "--out", str(folder / "report"), "--survey", str(folder / "survey.csv")]),
     ]
     return [s for s in steps if available(" ".join(s.argv[:2])) or available(s.argv[0])]
 
@@ -97,7 +99,8 @@ def prepare_folder(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     foreign = [p.name for p in folder.iterdir()
                if p.name not in {DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", "sampleweb", "data", "report",
-                                 "demo.log", "register-worklist.html", "scores.json", "shops.txt"}]
+                                 "demo.log", "register-worklist.html", "scores.json", "shops.txt",
+                                 "survey.csv"}]
     if foreign:
         raise BadInput(f"{folder} holds files the demo did not make ({', '.join(sorted(foreign)[:3])}); choose an empty folder")
     for name in (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", "demo.log"):
@@ -116,6 +119,7 @@ def run_demo(
 
     from ecomstat.cli import app
     from ecomstat.demo_score import score
+    from ecomstat.demo_survey import write_survey
     from ecomstat.sampleweb import SampleWebServer, generate, write_host_map, write_population
 
     folder = folder.resolve()
@@ -124,6 +128,7 @@ def run_demo(
     sample_dir = folder / "sampleweb"
     population = generate(n=n, seed=seed)
     write_population(population, sample_dir)
+    write_survey(sample_dir, folder / "survey.csv", seed)  # the office's survey, simulated
     commands = _command_names(get_command(app))
     result = DemoResult(folder=folder, db_url=db_url)
     log = folder / "demo.log"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,12 @@ def score(db_url: str, truth_csv: Path) -> dict[str, Any]:
                 "SELECT enterprise_id, website_url, website_status, web_sales, marketplace, social_media "
                 "FROM v_enterprise_web"
             )).mappings().all()
+            survey_flags = connection.execute(text(
+                "SELECT flags FROM v_indicator WHERE method = 'survey'")).scalars().all()
             indicator = connection.execute(text(
                 "SELECT estimate, ci_low, ci_high, method FROM v_indicator "
-                "WHERE indicator = 'ECOM_WEB_SALES' AND breakdown_key = 'total' ORDER BY indicator_value_id DESC"
+                "WHERE indicator = 'ECOM_WEB_SALES' AND breakdown_key = 'total' AND method <> 'survey' "
+                "ORDER BY indicator_value_id DESC"
             )).mappings().first()
     finally:
         engine.dispose()
@@ -53,7 +57,18 @@ def score(db_url: str, truth_csv: Path) -> dict[str, Any]:
         scores[task] = _label_agreement(truth, found, task)
     if indicator is not None:
         scores["web_sales_indicator"] = dict(indicator)
+    if survey_flags:
+        scores["survey_comparison"] = _verdicts(survey_flags)
     return scores
+
+
+def _verdicts(flags: list[Any]) -> dict[str, int]:
+    """How many stored survey cells got each verdict of `indicators compare`."""
+    counts: dict[str, int] = {}
+    for value in flags:
+        for verdict in json.loads(value) if isinstance(value, str) else value or []:
+            counts[verdict] = counts.get(verdict, 0) + 1
+    return counts
 
 
 def _url_finding(truth: dict[str, dict[str, str]], found: dict[str, Any]) -> dict[str, Any]:

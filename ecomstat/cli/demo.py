@@ -71,6 +71,11 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
         ind = scores["web_sales_indicator"]
         console.print(f"E-commerce (web sales) share, {ind['method']}: {ind['estimate']:.1f}% "
                       f"(95% CI {ind['ci_low']:.1f}–{ind['ci_high']:.1f})")
+    if "survey_comparison" in scores:
+        verdicts = scores["survey_comparison"]
+        console.print(f"Survey comparison ({result.folder / 'survey.csv'}, simulated): "
+                      f"{sum(verdicts.values())} cells, {verdicts.get('consistent', 0)} consistent, "
+                      f"{verdicts.get('differs', 0)} differ at the 5% level")
     console.print(f"database: {result.db_url}")
     console.print(f"log:      {result.folder / 'demo.log'}")
     if result.report:

@@ -28,6 +28,10 @@ def test_demo_runs_every_step_and_scores_the_pipeline(tmp_path: Path, chromium_p
     assert scores["url_finding"]["f1"] >= 0.7, scores["url_finding"]
     assert scores["web_sales"]["accuracy"] >= 0.7, scores["web_sales"]
     assert (out / "report" / "index.html").exists()
+    # the simulated survey was compared with the web values and stored next to them
+    assert sum(scores["survey_comparison"].values()) >= 1, scores.get("survey_comparison")
+    assert scores["web_sales_indicator"]["method"] == "corrected"  # a web value, not the survey
+    assert "survey" in (out / "report" / "index.html").read_text(encoding="utf-8").lower()
     assert (out / "register-worklist.html").exists()
     assert json.loads((out / "scores.json").read_text()) == json.loads(json.dumps(scores))
 
