@@ -27,7 +27,7 @@ from ecomstat.settings import Settings
 from ecomstat.urls import TEST_TLD, canonicalize_url, hostname, registered_domain, site_root
 from register.blocklist import load_blocklist
 from register.candidates import Candidate, CandidateGenerator
-from register.errors import InvalidCandidateInput, RegisterError
+from register.errors import InvalidCandidateInput, RegisterError, SearchError
 from register.parked import parked_reason
 from register.search import SearchProvider, provider_from_settings
 from store.models import Enterprise, Website
@@ -182,11 +182,19 @@ def discover(engine: Engine, settings: Settings, *, redo: bool = False,
     results = _probe_round(by_enterprise, host_map, settings, prober, summary)
     found = _store(engine, by_enterprise, results, blocklist, summary)
 
+    failure: SearchError | None = None
     if search is not None:
         missing = [row for row in snapshot if row[0] not in found]
         extra: dict[str, list[Candidate]] = {}
         for eid, name, country, _email, city in missing:
-            hits = search.search(f"{name} {city}".strip(), country)
+            try:
+                hits = search.search(f"{name} {city}".strip(), country)
+            except SearchError as exc:
+                # quota, key or outage: the next queries would fail alike. Stop asking, but
+                # probe and store what the searches so far found before reporting it.
+                failure = SearchError(f"{exc} (web search stopped after {summary.searched} of "
+                                      f"{len(missing)} enterprises; what it found so far is stored)")
+                break
             summary.searched += 1
             domains = []
             for hit in hits:
@@ -199,6 +207,8 @@ def discover(engine: Engine, settings: Settings, *, redo: bool = False,
         results = _probe_round(extra, host_map, settings, prober, summary)
         found |= _store(engine, extra, results, blocklist, summary)
     summary.found = len(found)
+    if failure is not None:
+        raise failure
     return summary
 
 

@@ -181,3 +181,39 @@ def test_discover_falls_back_to_search(sqlite_engine, brave: str) -> None:
         site = session.scalar(select(Website))
     assert (site.url, site.found_by, site.status) == ("https://www.mueller-baeckerei.de/", "search", "verified")
     assert BraveHandler.requests[-1]["query"]["q"] == ["Müller Bäckerei GmbH Berlin"]
+
+
+def test_a_search_failure_keeps_what_earlier_searches_found(sqlite_engine, brave: str) -> None:
+    """The quota runs out after the first search: the site it found is probed and stored, the
+    run then fails with one line saying how far the search got."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from register.discover import ProbeResult, discover
+    from store.models import Enterprise, Website
+
+    with Session(sqlite_engine) as session, session.begin():
+        session.add(Enterprise(id="E1", name="Müller Bäckerei GmbH", country="DE", nace="10.71",
+                               employees=12, city="Berlin"))
+        session.add(Enterprise(id="E2", name="Schmidt Metallbau GmbH", country="DE", nace="25.11",
+                               employees=30, city="Köln"))
+
+    class QuotaAfterOne(BraveSearchProvider):
+        def search(self, query: str, country: str):  # type: ignore[no-untyped-def]
+            results = super().search(query, country)
+            BraveHandler.mode = "quota"  # the monthly quota is used up by this search
+            return results
+
+    def prober(tasks, settings):
+        return {t["key"]: (ProbeResult(t["key"], f"https://{t['key']}/", "ok", 200,
+                                       f"https://www.{t['key']}/", "Müller", "Brot")
+                           if t["key"] == "mueller-baeckerei.de" and len(tasks) < 5 else
+                           ProbeResult(t["key"], f"https://{t['key']}/", "dns-failure"))
+                for t in tasks}
+
+    settings = Settings({}, environ={})
+    with pytest.raises(SearchError, match=r"stopped after 1 of 2 enterprises"):
+        discover(sqlite_engine, settings, prober=prober, search=QuotaAfterOne(brave, KEY))
+    with Session(sqlite_engine) as session:
+        sites = session.scalars(select(Website).where(Website.found_by == "search")).all()
+    assert [(s.url, s.enterprise_id) for s in sites] == [("https://www.mueller-baeckerei.de/", "E1")]
