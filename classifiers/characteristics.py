@@ -42,14 +42,19 @@ MARKETPLACES = {
 _MARKETPLACE_GENERIC = re.compile(
     r"^/(?:$|help|gp/help|hilfe|ayuda|ajuda|aiuto|sell|selling|seller-central|verkaufen|vendre|"
     r"vender|vendi|verkopen|sprzedaj|about|legal|privacy|cookies|signin|login|ap/signin|"
-    r"register|cart|gp/cart|affiliate|associates|careers|jobs|app|download)", re.I)
+    r"register|cart|gp/cart|affiliate|associates|careers|jobs|app|download|"
+    # browsing and terms pages: a category, search or best-seller list is not a seller's store
+    r"buyer/|ap/register|gp/bestsellers|gp/browse|search|sch/|b/|c/|kategoria|categoria|"
+    r"regulamin|terms|ofertas|deals)", re.I)
+_AMAZON_SEARCH = re.compile(r"^/s/?$")
 
 # network -> (registered-domain names, first path segments that are NOT a profile)
 SOCIAL_NETWORKS: dict[str, tuple[tuple[str, ...], frozenset[str]]] = {
     "Facebook": (("facebook", "fb"), frozenset({
         "sharer", "sharer.php", "share", "share.php", "dialog", "plugins", "tr", "login",
         "login.php", "policies", "privacy", "help", "hashtag", "photo.php", "story.php",
-        "permalink.php", "watch", "events", "ads", "business", "legal", "l.php", "v2.0", ""})),
+        "permalink.php", "watch", "events", "ads", "business", "legal", "l.php", "v2.0",
+        "groups", ""})),
     "Instagram": (("instagram",), frozenset({
         "p", "reel", "reels", "explore", "accounts", "about", "legal", "developer", "stories",
         "direct", ""})),
@@ -157,6 +162,8 @@ def marketplace_store(url: str) -> str | None:
 
 def _marketplace(url: str, name: str, path: str) -> str | None:
     if name in MARKETPLACES and not _MARKETPLACE_GENERIC.match(path):
+        if name == "amazon" and _AMAZON_SEARCH.match(path) and "me=" not in url:
+            return None  # a search results page; /s?me=SELLER is a seller's storefront
         query_store = "seller=" in url or "me=" in url or "shop" in url.lower()
         if path != "/" or query_store:
             return MARKETPLACES[name]

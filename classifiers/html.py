@@ -28,6 +28,13 @@ MAX_ANCHOR_CHARS = 120
 MAX_SCRIPT_SAMPLE = 1_000  # characters kept from the start of each inline script
 MAX_SCRIPTS_SAMPLE_TOTAL = 20_000
 MAX_JSONLD_CHARS = 200_000
+# The HTML5 tree builder checks the stack of open elements at each start tag, so its cost grows
+# with the sum of the nesting depths of the tags: 200,000 nested <div>s took 100 s. Pages with
+# more tags than NESTING_SCAN_TAGS are scanned, and markup past the point where that sum (as
+# estimated by `_nesting_cut`) exceeds MAX_NESTING_WORK is dropped. Real pages stay far below
+# it (at most 5 million on the 458 reference pages).
+NESTING_SCAN_TAGS = 20_000
+MAX_NESTING_WORK = 100_000_000
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_:.\-]+)", re.I)
@@ -38,6 +45,9 @@ _INVISIBLE = ("script", "style", "noscript", "template", "svg", "iframe")
 # One selector walk finds the elements the collector reads, the title and the invisible
 # elements: every css() call (and every strip_tags tag) walks the whole document again.
 _WALK = ", ".join((_ELEMENTS, "title", *_INVISIBLE))
+# Legacy encodings of web pages, most common first (cp1252 is what browsers use for latin-1).
+_LEGACY_ENCODINGS = ("cp1252", "cp1250", "iso8859_2", "cp1251", "iso8859_15", "cp1257",
+                     "cp1253", "cp1254", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr")
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -73,9 +83,15 @@ def _decode(body: bytes, content_type: str | None) -> tuple[str, bool]:
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(body[:65536]).best()
+        guesses = from_bytes(body[:65536])
+        best = guesses.best()
         if best is not None and best.encoding:
-            return body.decode(best.encoding, errors="replace"), False
+            # Among guesses exactly as good as the best (a French cp1252 page reads as well in
+            # cp1250, whose letters differ), the code pages web pages are actually written in win.
+            tied = [g.encoding for g in guesses
+                    if g.chaos == best.chaos and g.coherence == best.coherence]
+            encoding = next((e for e in _LEGACY_ENCODINGS if e in tied), best.encoding)
+            return body.decode(encoding, errors="replace"), False
     except (LookupError, ValueError):
         pass
     return body.decode("cp1252", errors="replace"), False
@@ -85,6 +101,14 @@ def squash(text: str) -> str:
     # Same as re.sub(r"\s+", " ", text).strip() (re's \s on str is exactly str.isspace),
     # several times faster.
     return " ".join(text.split())
+
+
+def _label(text: str, width: int = 80) -> str:
+    """`squash(text)[:width]`, without splitting all of a huge text (an element with
+    role=button around the whole page): the squashed prefix is a prefix of the squashed
+    whole, so once it holds `width` characters those are the same."""
+    head = squash(text[: width * 8])
+    return (head if len(head) >= width else squash(text))[:width]
 
 
 @dataclass
@@ -143,14 +167,35 @@ def _jsonld(raw: str) -> list[Any]:
         return []
     try:
         data = json.loads(raw, strict=False)
+    except RecursionError:  # hostile nesting ([[[[...): no usable markup
+        return []
     except ValueError:
         # Frequent real-world damage: trailing commas or HTML comments around the JSON.
         cleaned = re.sub(r",\s*([}\]])", r"\1", raw.replace("<!--", "").replace("-->", ""))
         try:
             data = json.loads(cleaned, strict=False)
-        except ValueError:
+        except (ValueError, RecursionError):
             return []
     return data if isinstance(data, list) else [data]
+
+
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)")
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+                   "source", "track", "wbr", "param", "keygen"})
+
+
+def _nesting_cut(html: str) -> int | None:
+    """Where to cut `html` so that parsing it stays cheap (see MAX_NESTING_WORK), or None."""
+    depth = work = 0
+    for match in _TAG.finditer(html):
+        if match.group(1):
+            depth = depth - 1 if depth else 0
+        elif match.group(2).lower() not in _VOID:
+            depth += 1
+        work += depth
+        if work > MAX_NESTING_WORK:
+            return match.start()
+    return None
 
 
 def parse_html(html: str | bytes, url: str = "", content_type: str | None = None) -> PageDoc:
@@ -168,6 +213,9 @@ def parse_html(html: str | bytes, url: str = "", content_type: str | None = None
         return doc
     if len(html) > MAX_HTML_CHARS:
         source, doc.truncated = html[:MAX_HTML_CHARS], True
+    if html.count("<", 0, MAX_HTML_CHARS) > NESTING_SCAN_TAGS and (
+            cut := _nesting_cut(html[:MAX_HTML_CHARS])) is not None:
+        source, doc.truncated = html[:cut], True
     tree = LexborHTMLParser(source)
     root = tree.root
     if root is not None and root.tag == "html":
@@ -250,9 +298,9 @@ class _Collector:
                     itemtypes.extend((itemtype + " " + (get("typeof") or "")).split())
             if tag == "button" or tag == "input" or get("role") == "button":
                 if len(buttons) < 300:
-                    label = squash(node.text() or get("value") or get("aria-label") or "")
+                    label = _label(node.text_lexbor() or get("value") or get("aria-label") or "")
                     if label:
-                        buttons.append(label[:80])
+                        buttons.append(label)
                     classes.append((get("class") or "") + " " + (get("name") or ""))
         self.doc.scripts = "\n".join(self.scripts)
 

@@ -4,8 +4,10 @@ plain HTTP GET, size-capped; nothing fancy such as robots.txt or rendering)."""
 from __future__ import annotations
 
 import gzip
+import io
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from classifiers.errors import PageInputError
 
 USER_AGENT = "ecomstat-classify/0.1 (+https://github.com/ecomstat)"
 DEFAULT_MAX_BYTES = 5 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
 
 
 def is_url(source: str) -> bool:
@@ -39,9 +42,13 @@ def read_input(source: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
                 body = response.read(max_bytes)
-                if response.headers.get("Content-Encoding", "") == "gzip":
-                    body = gzip.decompress(body)
-                return body, response.geturl(), response.headers.get("Content-Type")
+                content_type = response.headers.get("Content-Type")
+                # gzip transfer encoding, or a gzipped file (.html.gz) served as is
+                if body[:2] == GZIP_MAGIC:
+                    if response.headers.get("Content-Encoding", "") != "gzip":
+                        content_type = None  # application/gzip says nothing of the page
+                    body = _gunzip(body, max_bytes)
+                return body, response.geturl(), content_type
         except urllib.error.HTTPError as exc:
             raise PageInputError(f"{source}: HTTP {exc.code}") from None
         except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -55,6 +62,22 @@ def read_input(source: str, *, max_bytes: int = DEFAULT_MAX_BYTES,
     except (OSError, EOFError) as exc:
         raise PageInputError(f"{source}: cannot read ({exc})") from None
     return body, "", None
+
+
+def _gunzip(body: bytes, max_bytes: int) -> bytes:
+    """At most max_bytes of a gzipped body (a gzip bomb stops there; a truncated or damaged
+    stream gives what could be read)."""
+    out = bytearray()
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            while len(out) < max_bytes:
+                chunk = stream.read(min(65536, max_bytes - len(out)))
+                if not chunk:
+                    break
+                out += chunk
+    except (OSError, EOFError, zlib.error):
+        pass
+    return bytes(out)
 
 
 def classify_inputs(sources: Sequence[str], model: EcommerceModel, *,

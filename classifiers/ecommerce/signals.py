@@ -64,8 +64,10 @@ ORDER_PHRASES = _words(
     "réserver en ligne", "pedir online", "haz tu pedido", "tienda online", "tienda en línea",
     "reservar", "reservar online", "loja online", "loja virtual", "peça já", "faça seu pedido",
     "ordina online", "negozio online", "prenota", "prenota ora", "bestel online", "bestel nu",
-    "reserveren", "zamów online", "zamów teraz", "sklep internetowy", "rezerwuj", "zarezerwuj",
-    "pesan sekarang", "pesan online", "toko online", "belanja sekarang",
+    "reserveren", "reserveer", "reserveer een tafel", "boek nu", "online boeken",
+    "zamów online", "zamów teraz", "sklep internetowy", "rezerwuj", "zarezerwuj",
+    "pesan sekarang", "pesan online", "toko online", "belanja sekarang", "reservasi",
+    "reservasi online", "pesan meja", "pesan tempat",
 )
 SHOP_TERMS = _words(
     "free shipping", "free delivery", "in stock", "out of stock", "sold out", "add to wishlist",
@@ -256,14 +258,15 @@ def _schema_types(item: Any, depth: int = 0) -> list[tuple[str, Any]]:
     return found
 
 
-def _has_price(node: Any) -> bool:
-    if not isinstance(node, dict):
+def _has_price(node: Any, depth: int = 0) -> bool:
+    if not isinstance(node, dict) or depth > 8:  # hostile offers-in-offers nesting
         return False
     if any(node.get(k) not in (None, "", []) for k in ("price", "lowPrice", "highPrice")):
         return True
     offers = node.get("offers")
     offers = offers if isinstance(offers, list) else [offers]
-    return any(_has_price(o) for o in offers if isinstance(o, dict) and o is not node)
+    return any(_has_price(o, depth + 1) for o in offers[:200]
+               if isinstance(o, dict) and o is not node)
 
 
 def scan_haystack(doc: PageDoc) -> HayScan:

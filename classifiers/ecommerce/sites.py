@@ -26,6 +26,7 @@ from classifiers.ecommerce.registry import register
 from classifiers.ecommerce.signals import HayScan
 from spiders.warc import read_html
 from classifiers.html import PageDoc, from_stored, parse_html
+from ecomstat.errors import BadInput
 
 logger = logging.getLogger(__name__)
 SITE_BATCH = 50  # sites per write transaction
@@ -165,9 +166,13 @@ def classify_sites(engine: Engine, model: EcommerceModel, *,
                    progress: Callable[[int, int], None] | None = None) -> SitesSummary:
     """Classify every website with crawled pages (or the given ids) and store the labels."""
     started = time.perf_counter()
+    websites = _websites(engine, website_ids)
+    missing = sorted(set(website_ids or ()) - {website_id for website_id, _ in websites})
+    if missing:
+        raise BadInput("no website with crawled pages has the id "
+                             + ", ".join(map(str, missing[:10])))
     model_id = register(engine, model)
     summary = SitesSummary(model.name, model.version, model_id)
-    websites = _websites(engine, website_ids)
     with long_lived_frozen():
         _classify_batches(engine, model, model_id, websites, summary, progress)
     summary.seconds = round(time.perf_counter() - started, 2)

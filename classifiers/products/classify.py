@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -84,13 +85,17 @@ class StoreResult:
     inserted: int
     updated: int
     needs_review: int
+    rows: list[dict[str, Any]] = field(default_factory=list)  # with keep_rows=True
 
 
 def classify_store_products(
-    engine: Engine, loaded: LoadedModel, *, threshold: float, backoff: bool = False
+    engine: Engine, loaded: LoadedModel, *, threshold: float, backoff: bool = False,
+    keep_rows: bool = False,
 ) -> StoreResult:
     """Label every product in the store: one `classification` row per product and model
-    (target_type 'product', task 'coicop'), upserted, all in one transaction."""
+    (target_type 'product', task 'coicop'), upserted, all in one transaction. With
+    `keep_rows`, `rows` holds each product's id, title, category, confidence and
+    needs_review flag, in product id order."""
     from store import transaction
     from store.models import Classification, Product
 
@@ -118,7 +123,13 @@ def classify_store_products(
                     )
                 ).scalars()
             }
-            for target_id, prediction in zip(ids, predictions):
+            for record, target_id, prediction in zip(chunk, ids, predictions):
+                if keep_rows:
+                    result.rows.append({
+                        "product_id": record.id, "title": record.name,
+                        "category": prediction.category,
+                        "confidence": round(prediction.confidence, 4),
+                        "needs_review": prediction.needs_review})
                 row = existing.get(target_id)
                 if row is None:
                     row = Classification(

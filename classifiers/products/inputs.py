@@ -93,6 +93,13 @@ def read_listings(path: str | Path, encoding: str | None = None) -> list[Listing
     output lines match input lines)."""
     text = read_text(path, encoding)
     header = _header(text)
+    # A several-column CSV without a title column is not a list of titles (a one-column CSV
+    # without a header is).
+    if "title" not in header and len(header) > 1 and Path(path).suffix.lower() in (".csv",
+                                                                                   ".tsv"):
+        raise BadInput(f"{path}: no title column (found: {', '.join(header) or 'nothing'}); give "
+                       "a CSV whose header has a title column, or a text file with one title "
+                       "per line")
     if "title" in header:
         reader = csv.DictReader(io.StringIO(text, newline=""), dialect=_dialect(text))
         reader.fieldnames = [f.strip().lower() for f in reader.fieldnames or []]

@@ -89,19 +89,28 @@ def classify_products(
     model: Annotated[Optional[str], typer.Option("--model", help=MODEL_HELP)] = None,
     threshold: Annotated[Optional[float], typer.Option(help=THRESHOLD_HELP)] = None,
     backoff: Annotated[bool, typer.Option("--backoff", help=BACKOFF_HELP)] = False,
+    each: Annotated[bool, typer.Option(
+        "--each", help="Print one row per product (product_id, title, category, confidence, "
+        "needs_review) instead of the summary.")] = False,
     fmt: Annotated[
         OutputFormat, typer.Option("--format", help=JSON_LINES_HELP)
     ] = OutputFormat.table,
 ) -> None:
     """Label every product in the store with a COICOP 2018 code (classification rows,
-    task 'coicop'); re-running updates the same rows."""
+    task 'coicop'); re-running updates the same rows. Prints a summary, or with --each one
+    row (JSON object) per product."""
     from classifiers.products import classify_store_products, load_model
 
     settings = state(ctx).settings
     limit = _threshold(ctx, threshold)
     engine = state(ctx).engine()
     loaded = load_model(model, data_dir=settings.getpath("ECOMSTAT_DATA_DIR"), engine=engine)
-    result = classify_store_products(engine, loaded, threshold=limit, backoff=backoff)
+    result = classify_store_products(engine, loaded, threshold=limit, backoff=backoff,
+                                     keep_rows=each)
+    if each:
+        names = ["product_id", "title", "category", "confidence", "needs_review"]
+        emit_rows(names, ([r[c] for c in names] for r in result.rows), fmt)
+        return
     columns = ["model", "model_version", "products", "inserted", "updated", "needs_review"]
     row = [loaded.name, result.model_version, result.products, result.inserted, result.updated,
            result.needs_review]

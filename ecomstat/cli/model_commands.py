@@ -9,12 +9,15 @@ from typing import Annotated, Optional
 import typer
 
 from ecomstat.cli.classify_pages import one_line_errors
-from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, progress, state
+from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, fail, progress, state
 from ecomstat.cli.model import app, train_app
 
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="Output format.")]
 LabelsOption = Annotated[Path, typer.Option(
     "--labels", help="CSV with columns file,ecommerce (1/0) and optional url,site.")]
+EvalLabelsOption = Annotated[Path, typer.Option(
+    "--labels", help="Labelled pages (CSV file,ecommerce[,url,site]) for an e-commerce model, "
+    "or labelled titles (CSV title,category) for a products model.")]
 PagesDirOption = Annotated[Optional[Path], typer.Option(
     "--pages-dir", help="Folder the `file` column is relative to (default: the CSV's folder).")]
 
@@ -54,22 +57,46 @@ def show_model(
 @app.command("evaluate")
 def evaluate_model(
     ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="E-commerce model name or file.")],
-    labels: LabelsOption,
+    name: Annotated[str, typer.Argument(help="Model name or file.")],
+    labels: EvalLabelsOption,
     pages_dir: PagesDirOption = None,
     threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.0, max=1.0)] = None,
+    kind: Annotated[Optional[str], typer.Option(
+        "--kind", help="ecommerce or products (default: products when the labels file has "
+        "title,category columns)")] = None,
 ) -> None:
-    """Score an e-commerce model on labelled pages (no refitting): precision, recall, F1,
-    ROC AUC, Brier; one JSON object."""
+    """Score a model on labelled data (no refitting), one JSON object: an e-commerce model on
+    labelled pages (precision, recall, F1, ROC AUC, Brier), a products model on a
+    title,category CSV (accuracy, macro-F1, share flagged for review)."""
     from classifiers.ecommerce import load_model
     from classifiers.ecommerce.evaluate import evaluate_on
+    from classifiers.products.evaluate import is_titles_csv
 
     settings = state(ctx).settings
+    if kind not in (None, "ecommerce", "products"):
+        fail(f"unknown model kind {kind!r}: use ecommerce or products", 2)
+    if kind == "products" or (kind is None and is_titles_csv(labels)):
+        _evaluate_products(ctx, name, labels, threshold)
+        return
     limit = (threshold if threshold is not None
              else settings.getfloat("ECOMSTAT_ECOMMERCE_THRESHOLD"))
     with one_line_errors():
         model = load_model(name, data_dir=_data_dir(ctx), threshold=limit)
         scores = evaluate_on(model, labels, pages_dir)
+    emit_json_line(scores)
+
+
+def _evaluate_products(ctx: typer.Context, name: str, labels: Path,
+                       threshold: float | None) -> None:
+    from classifiers.products import load_model
+    from classifiers.products.evaluate import evaluate_on
+
+    settings = state(ctx).settings
+    limit = (threshold if threshold is not None
+             else settings.getfloat("ECOMSTAT_PRODUCT_REVIEW_THRESHOLD"))
+    with one_line_errors():
+        loaded = load_model(name, data_dir=_data_dir(ctx), engine=state(ctx).engine())
+        scores = evaluate_on(loaded, labels, threshold=limit)
     emit_json_line(scores)
 
 

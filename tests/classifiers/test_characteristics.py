@@ -35,6 +35,7 @@ def test_social_profiles(url: str, network: str) -> None:
     "https://www.youtube.com/watch?v=abc",
     "https://www.instagram.com/p/Bx12/",
     "https://www.facebook.com/",
+    "https://www.facebook.com/groups/bakers-of-berlin",
     "https://www.notfacebook.com/acme",
     "/facebook.com/acme",
 ])
@@ -59,7 +60,16 @@ def test_marketplace_store_links(url: str, market: str) -> None:
 
 @pytest.mark.parametrize("url", ["https://www.amazon.de/", "https://www.ebay.com/help/home",
                                  "https://sell.amazon.com/sell", "https://www.etsy.com/",
-                                 "https://www.amazonas-reisen.de/shop"])
+                                 "https://www.amazonas-reisen.de/shop",
+                                 "https://shopee.co.id/buyer/login",
+                                 "https://allegro.pl/regulamin", "https://www.ebay.de/b/Moebel/3197",
+                                 "https://www.tokopedia.com/c/rumah-tangga",
+                                 "https://allegro.pl/kategoria/dom-i-ogrod",
+                                 "https://www.amazon.com/s?k=coffee",
+                                 "https://www.amazon.com/gp/bestsellers/kitchen",
+                                 "https://www.etsy.com/search?q=mug",
+                                 "https://www.ebay.com/sch/i.html?_nkw=lamp",
+                                 "https://www.mercadolivre.com.br/ofertas"])
 def test_marketplace_home_help_and_lookalikes_are_not_stores(url: str) -> None:
     assert marketplace_store(url) is None
 
