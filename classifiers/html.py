@@ -213,8 +213,9 @@ def parse_html(html: str | bytes, url: str = "", content_type: str | None = None
         return doc
     if len(html) > MAX_HTML_CHARS:
         source, doc.truncated = html[:MAX_HTML_CHARS], True
-    if html.count("<", 0, MAX_HTML_CHARS) > NESTING_SCAN_TAGS and (
-            cut := _nesting_cut(html[:MAX_HTML_CHARS])) is not None:
+    # (a tag takes at least 3 characters, so a shorter page cannot have that many)
+    if len(html) > 3 * NESTING_SCAN_TAGS and html.count("<", 0, MAX_HTML_CHARS) > \
+            NESTING_SCAN_TAGS and (cut := _nesting_cut(html[:MAX_HTML_CHARS])) is not None:
         source, doc.truncated = html[:cut], True
     tree = LexborHTMLParser(source)
     root = tree.root
