@@ -7,6 +7,7 @@ library errors (`EcomstatError`) become one line on stderr and an exit code (2 =
 from __future__ import annotations
 
 import importlib
+import sys
 from typing import Annotated, Any, Optional
 
 import typer
@@ -99,7 +100,19 @@ _register_commands()
 def main() -> None:
     """Console-script entry point: run the app, one line per error, never a traceback for
     a user mistake."""
+    # click's UsageError (bad option or argument), wherever this typer keeps click (0.2x
+    # vendors it); BadParameter is public in every version and derives from it.
+    usage_error = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
     try:
-        app()
+        code = app(standalone_mode=False)
     except EcomstatError as exc:  # raised outside a command (e.g. while parsing settings)
         fail(str(exc), exc.exit_code)
+    except usage_error as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # a bare group: typer showed its help
+            sys.exit(exc.exit_code)
+        where = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "ecomstat"
+        fail(f"{where}: {exc.format_message()} (see '{where} --help')", exc.exit_code)
+    except typer.Abort:  # Ctrl-C at a prompt or while parsing
+        report_error("interrupted")
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
