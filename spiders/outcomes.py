@@ -71,7 +71,7 @@ def outcome_of_failure(failure: object) -> str:
         return TRAP if "trap" in message else CONNECTION_ERROR
     if name == "DownloadCancelledError" or "maxsize" in message or "larger than" in message:
         return TOO_LARGE
-    if name in {"DNSLookupError", "gaierror"}:
+    if name in {"DNSLookupError", "CannotResolveHostError", "gaierror"}:  # Scrapy 2.13+ wraps
         return DNS_FAILURE
     if "timeout" in name.lower() or "timed out" in message or name == "CancelledError":
         return TIMEOUT

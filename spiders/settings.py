@@ -106,6 +106,8 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "EXTENSIONS": {
             "spiders.extensions.RunStatsExtension": 500,
         },
+        # the downloader's own lookups refuse private answers too (no DNS-rebinding window)
+        "TWISTED_DNS_RESOLVER": "spiders.resolver.SafeResolver",
         # ecomstat values the components read (Scrapy ignores unknown names)
         "ECOMSTAT_DATABASE_URL": s.database_url,
         "ECOMSTAT_DATA_DIR": str(s["ECOMSTAT_DATA_DIR"]),

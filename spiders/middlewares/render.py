@@ -57,7 +57,7 @@ class BrowserRequestFilter:
     crawler's browser reach the intranet or loopback. Mapped hosts are checked at their mapped
     address, as Chromium reaches them (--host-resolver-rules). Left open: Chromium resolves names
     again itself, so a host whose DNS answer changes between the two lookups (DNS rebinding) is
-    not caught here."""
+    not caught here (Scrapy's own downloads are: spiders.resolver)."""
 
     def __init__(self, allowed: list[str], host_map: dict[str, str]) -> None:
         self.rule = SafetyRule(allowed)
