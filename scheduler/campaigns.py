@@ -135,6 +135,39 @@ def set_paused(engine: Engine, name: str, paused: bool) -> Campaign:
     return campaign
 
 
+EDITABLE = ("cron", "steps", "selection", "max_pages", "retries", "retry_delay", "step_timeout",
+            "command")
+
+
+def edit(engine: Engine, db_url: str, name: str, changes: dict[str, Any]) -> Campaign:
+    """Change the given fields of a campaign in place; its run history stays. Checked like
+    `add`; the job is rescheduled (a new cron counts from now). A run in progress keeps the
+    definition it started with."""
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidCampaign(f"cannot edit {', '.join(unknown)}")
+    campaign = get(engine, name)
+    spec = CampaignSpec(name=campaign.name, cron=campaign.cron, steps=list(campaign.steps),
+                        selection=campaign.selection,
+                        **{k: v for k, v in (campaign.options or {}).items()
+                           if k in CampaignSpec.__dataclass_fields__})
+    for key, value in changes.items():
+        setattr(spec, key, value)
+    spec.steps = parse_steps(",".join(spec.steps))
+    spec.validate()
+    with transaction(engine) as session:
+        row = session.get(Campaign, campaign.id)
+        if row is None:
+            raise UnknownCampaign(f"no campaign named {name!r} (removed meanwhile)")
+        row.cron, row.steps, row.selection = spec.cron, spec.steps, spec.selection
+        row.options = spec.options()
+        session.flush()
+        session.refresh(row)
+        session.expunge(row)
+    with_jobstore(engine, lambda s: schedule_job(s, row, db_url))
+    return row
+
+
 def remove(engine: Engine, name: str) -> None:
     campaign = get(engine, name)
     with transaction(engine) as session:

@@ -46,6 +46,33 @@ def add(
     typer.echo(f"added campaign {campaign.name}: {campaign.cron} -> {', '.join(campaign.steps)}")
 
 
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Campaign to change.")],
+    cron: Annotated[Optional[str], typer.Option(help="New cron expression.")] = None,
+    steps: Annotated[Optional[str], typer.Option(help=f"New comma-separated steps: {', '.join(STEPS)}.")] = None,
+    select: Annotated[Optional[str], typer.Option(help="Sites to crawl: all, missing or stale:DAYS.")] = None,
+    max_pages: Annotated[Optional[int], typer.Option(help="Pages per site for crawl steps.")] = None,
+    retries: Annotated[Optional[int], typer.Option(help="Retries of a failing step.")] = None,
+    retry_delay: Annotated[Optional[float], typer.Option(help="Seconds between retries.")] = None,
+    step_timeout: Annotated[Optional[float], typer.Option(help="Seconds after which a step is killed.")] = None,
+    command: Annotated[Optional[str], typer.Option(help="Program run by the `command` step.")] = None,
+) -> None:
+    """Change a campaign in place (only the options given); its run history stays."""
+    st = state(ctx)
+    given = {"cron": cron, "steps": steps.split(",") if steps is not None else None,
+             "selection": select, "max_pages": max_pages, "retries": retries,
+             "retry_delay": retry_delay, "step_timeout": step_timeout, "command": command}
+    changes = {key: value for key, value in given.items() if value is not None}
+    if not changes:
+        from scheduler.errors import InvalidCampaign
+
+        raise InvalidCampaign("nothing to change: give at least one option (see --help)")
+    campaign = _campaigns().edit(st.engine(), st.settings.database_url, name, changes)
+    typer.echo(f"changed campaign {campaign.name}: {campaign.cron} -> {', '.join(campaign.steps)}")
+
+
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table) -> None:
     """List campaigns with their next run, last run and its status."""

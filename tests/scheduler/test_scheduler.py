@@ -120,6 +120,43 @@ def test_add_list_pause_resume_remove(db_url: str) -> None:
     assert missing.exit_code == 2 and "no campaign named" in missing.output
 
 
+def test_edit_changes_a_campaign_in_place_and_keeps_its_history(db_url: str, tmp_path: Path) -> None:
+    from scheduler.campaigns import get
+    from store import make_engine
+
+    marker = tmp_path / "runs.txt"
+    cli(db_url, "schedule", "add", "office", "--cron", "0 2 1 * *", "--steps", "command",
+        "--command", marker_command(marker), "--retries", "0")
+    cli(db_url, "schedule", "run-now", "office")
+    cli(db_url, "schedule", "pause", "office")
+    out = cli(db_url, "schedule", "edit", "office", "--cron", "30 4 * * 1", "--retries", "2",
+              "--step-timeout", "60")
+    assert "30 4 * * 1" in out
+    [row] = [json.loads(x) for x in cli(db_url, "schedule", "list", "--format", "json").splitlines()]
+    assert row["cron"] == "30 4 * * 1" and row["state"] == "paused" and row["next_run"] is None
+    cli(db_url, "schedule", "resume", "office")
+    [row] = [json.loads(x) for x in cli(db_url, "schedule", "list", "--format", "json").splitlines()]
+    assert " 04:30" in row["next_run"]  # the new cron drives the job
+    engine = make_engine(db_url)
+    try:
+        campaign = get(engine, "office")
+    finally:
+        engine.dispose()
+    assert campaign.options["retries"] == 2 and campaign.options["step_timeout"] == 60
+    assert campaign.options["command"] == marker_command(marker)  # what was not given stays
+    assert [r["status"] for r in history(db_url, "office")] == ["finished"]  # history kept
+
+    for bad, says in ((["--cron", "61 * * * *"], "invalid"), ([], "nothing to change"),
+                      (["--steps", "crawl-sites,nope"], "unknown step"),
+                      (["--retries", "-1"], "--retries")):
+        refused = runner.invoke(app, ["--db", db_url, "schedule", "edit", "office", *bad])
+        assert refused.exit_code == 2 and says in refused.output, (bad, refused.output)
+    missing = runner.invoke(app, ["--db", db_url, "schedule", "edit", "nope", "--retries", "1"])
+    assert missing.exit_code == 2 and "no campaign named" in missing.output
+    [row] = [json.loads(x) for x in cli(db_url, "schedule", "list", "--format", "json").splitlines()]
+    assert row["cron"] == "30 4 * * 1"  # the refused edits changed nothing
+
+
 def test_job_stored_before_restart_runs_after_it(db_url: str, schedulers: Schedulers, tmp_path: Path) -> None:
     marker = tmp_path / "runs.txt"
     cli(db_url, "schedule", "add", "tick", "--cron", "* * * * * *", "--steps", "command",
