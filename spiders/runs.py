@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
-from ecomstat.urls import canonicalize_url, registered_domain, site_root
+from ecomstat.urls import canonicalize_url, registered_domain
 from spiders import outcomes
 from store import transaction
 from store.models import CrawlRun, Page, SiteVisit, Website, utcnow

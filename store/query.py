@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-from store.engine import is_sqlite, make_engine
+from store.engine import make_engine
 from store.errors import ReadOnlyViolation, StoreError
 from store.formats import ExportFormat
 from ecomstat.errors import BadInput

@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
-from scrapy.utils.misc import build_from_crawler
 
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 MAX_CRAWL_DELAY = 30.0  # a bigger crawl-delay would stall the run; the site is still polite-ish

@@ -21,7 +21,7 @@ import scrapy
 from scrapy.http import Response, TextResponse
 
 from ecomstat.errors import BadInput
-from ecomstat.urls import canonicalize_url, registered_domain
+from ecomstat.urls import registered_domain
 from spiders import outcomes
 from spiders.extract import PageContent, decode_html, extract_page, warm_up
 from spiders.extract_pool import ExtractionPool

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from classifiers.ecommerce import EcommerceClassifier, EcommerceModel, load_model, prepare
+from classifiers.ecommerce import EcommerceClassifier, EcommerceModel, prepare
 from classifiers.ecommerce.registry import shipped_path
 from classifiers.ecommerce.signals import extract_signals
 from classifiers.html import MAX_TEXT_CHARS, decode_html, parse_html

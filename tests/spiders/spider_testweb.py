@@ -4,12 +4,10 @@ sample web), with generated enterprise sites and hostile hosts. Nothing touches 
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
