@@ -23,12 +23,19 @@ def _summary(obj: object, fmt: OutputFormat) -> None:
 def candidates(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="CSV with columns id,name,country (+ optional email,city).")],
+    fmt: Annotated[OutputFormat, typer.Option(
+        "--format", "-f", help="json: one object per enterprise; csv/table: one row per candidate.")] = OutputFormat.json,
 ) -> None:
-    """Print candidate website URLs per enterprise (JSON lines, best first, no network)."""
+    """Print candidate website URLs per enterprise (best first, no network)."""
     from register.candidates import candidates_for_file
 
-    for row in candidates_for_file(file, state(ctx).settings):
-        emit_json_line(row)
+    rows = candidates_for_file(file, state(ctx).settings)
+    if fmt is OutputFormat.json:
+        for row in rows:  # streamed: a large register prints as it goes
+            emit_json_line(row)
+        return
+    emit_rows(("id", "rank", "candidate"), ((row["id"], rank, url) for row in rows
+                                            for rank, url in enumerate(row["candidates"], 1)), fmt)
 
 
 @app.command("discover")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -117,6 +119,13 @@ def test_cli_candidates_json_lines(tmp_path: Path) -> None:
     assert [line["id"] for line in lines] == ["1", "2"]
     assert lines[0]["candidates"][0] == "https://mueller-brot.de"
     assert "https://loja-do-ze.com.br" in lines[1]["candidates"]
+
+    as_csv = runner.invoke(app, ["register", "candidates", str(src), "--format", "csv"])
+    assert as_csv.exit_code == 0, as_csv.output
+    rows = list(csv.DictReader(io.StringIO(as_csv.stdout)))
+    assert [(r["id"], r["candidate"]) for r in rows] == [
+        (line["id"], url) for line in lines for url in line["candidates"]]
+    assert [r["rank"] for r in rows if r["id"] == "2"][:3] == ["1", "2", "3"]
 
 
 @pytest.mark.parametrize(
