@@ -15,8 +15,10 @@ a reference period of three months:
 
 Areas where the active or data SIM count is below `min_count` are suppressed (no estimate, no
 counts shown). The total is a ratio of sums over every area with usage data, suppressed ones
-included: sum_a min(users_a, P_a) / sum_a P_a, capped at 100%. No secondary suppression is
-applied: with one suppressed area, the total and the others reveal it.
+included: sum_a min(users_a, P_a) / sum_a P_a, capped at 100%. Because the total's counts are
+published, a single suppressed area could be recovered by subtraction; then the published area
+with the fewest active SIMs is suppressed too (secondary suppression, flag
+`secondary-suppression`), so only the sum of two areas can be derived.
 """
 
 from __future__ import annotations
@@ -266,6 +268,7 @@ def estimate_internet_use(
                 flags,
             )
         )
+    _suppress_a_second_area(rows)
     covered = {u.area for u in usage}
     for name, people in population.items():
         if name not in covered:
@@ -286,6 +289,20 @@ def estimate_internet_use(
             )
         )
     return rows
+
+
+def _suppress_a_second_area(rows: list[InternetUseRow]) -> None:
+    """Secondary suppression: with exactly one area suppressed, the published total minus the
+    other areas would give its counts; hide the published area with the fewest active SIMs too."""
+    if sum("suppressed" in row.flags for row in rows) != 1:
+        return
+    published = [row for row in rows if row.active_sims is not None]
+    if not published:
+        return
+    second = min(published, key=lambda row: (row.active_sims, row.area))
+    second.internet_use_pct = second.users = None
+    second.active_sims = second.data_sims = None
+    second.flags = ["secondary-suppression"]
 
 
 def run_internet_use(

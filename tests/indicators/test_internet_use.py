@@ -21,12 +21,15 @@ USAGE = """area,active_sims,data_sims,data_sims_3g_plus,market_share,sims_per_pe
 North,1000,600,500,0.4,1.2
 South,500,300,240,,
 Tiny,15,10,8,0.5,1.0
+Small,12,9,9,0.5,1.0
 Full,900,800,700,0.25,1.0
 """
-POPULATION = "area,population\nNorth,1500\nSouth,1000\nTiny,100\nFull,3000\nEmpty,700\n"
+# Two areas under 20 SIMs (Tiny, Small): no secondary suppression is needed (see below)
+POPULATION = "area,population\nNorth,1500\nSouth,1000\nTiny,100\nSmall,50\nFull,3000\nEmpty,700\n"
 # By hand (South takes --market-share 0.5 and the default 1 SIM per person):
-USERS = {"North": 600 / (0.4 * 1.2), "South": 300 / 0.5, "Tiny": 10 / 0.5, "Full": 800 / 0.25}
-PEOPLE = {"North": 1500, "South": 1000, "Tiny": 100, "Full": 3000}
+USERS = {"North": 600 / (0.4 * 1.2), "South": 300 / 0.5, "Tiny": 10 / 0.5, "Small": 9 / 0.5,
+         "Full": 800 / 0.25}
+PEOPLE = {"North": 1500, "South": 1000, "Tiny": 100, "Small": 50, "Full": 3000}
 
 
 @pytest.fixture
@@ -83,7 +86,25 @@ def test_rates_per_area_with_suppression_cap_and_total(files: dict[str, Path]) -
         100 * capped / sum(PEOPLE.values()), abs=0.005
     )
     assert rows["total"]["population"] == sum(PEOPLE.values())
-    assert rows["total"]["active_sims"] == 1000 + 500 + 15 + 900
+    assert rows["total"]["active_sims"] == 1000 + 500 + 15 + 12 + 900
+
+
+def test_one_suppressed_area_is_protected_by_suppressing_a_second(tmp_path: Path) -> None:
+    """With only Tiny under the threshold, total - the others would give Tiny's counts: the
+    published area with the fewest active SIMs (South) is hidden too, the rest stays."""
+    usage = tmp_path / "usage.csv"
+    usage.write_text("\n".join(line for line in USAGE.splitlines() if not line.startswith("Small")))
+    population = tmp_path / "population.csv"
+    population.write_text(POPULATION)
+    rows = _rows(_run({"usage": usage, "population": population}, "--format", "json"))
+    assert rows["Tiny"]["flags"] == ["suppressed"]
+    south = rows["South"]
+    assert south["flags"] == ["secondary-suppression"]
+    assert south["internet_use_pct"] is None and south["active_sims"] is None
+    assert rows["North"]["internet_use_pct"] == pytest.approx(100 * 1250 / 1500, abs=0.005)
+    assert rows["total"]["active_sims"] == 1000 + 500 + 15 + 900  # the total stays published
+    shown = sum(r["active_sims"] for a, r in rows.items() if a != "total" and r["active_sims"])
+    assert rows["total"]["active_sims"] - shown == 500 + 15  # only the pair's sum is derivable
 
 
 def test_min_count_and_three_g_plus_only(files: dict[str, Path]) -> None:
@@ -124,7 +145,7 @@ def test_store_is_idempotent(db_url: str, files: dict[str, Path]) -> None:
         values = {v.breakdown["area"]: v for v in read_values(engine, indicator="SDG_17_8_1")}
     finally:
         engine.dispose()
-    assert set(values) == {"North", "South", "Tiny", "Full", "Empty", "total"}
+    assert set(values) == {"North", "South", "Tiny", "Small", "Full", "Empty", "total"}
     assert values["South"].estimate == pytest.approx(60.0) and values["South"].n == 500
     assert values["Tiny"].estimate is None and values["Tiny"].flags == ["suppressed"]
     assert values["North"].method == "mno-data-sims" and values["North"].period == "2026Q1"
