@@ -3,6 +3,12 @@ the nine languages the signals' lexicons cover."""
 
 from __future__ import annotations
 
+import contextlib
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
 # language -> (cart, add to cart, price, order phrase, about, services, contact, privacy)
 WORDS = {
     "en": ("Cart", "Add to cart", "£9.99", "Free delivery", "About us", "Our services",
@@ -62,3 +68,23 @@ def article_page(n: int = 0) -> str:
             "</head><body><article><h1>Council approves new budget</h1><p>The city council "
             "voted on Tuesday to approve the budget for next year, the mayor said in a "
             "statement. Reporters asked about the schools.</p></article></body></html>")
+
+
+@contextlib.contextmanager
+def serve_directory(directory: Path) -> Iterator[str]:
+    """Serve `directory` over HTTP on a free loopback port; yields the base URL."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):  # noqa: ANN002,ANN003
+            super().__init__(*args, directory=str(directory), **kwargs)
+
+        def log_message(self, *args) -> None:  # noqa: ANN002
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import itertools
+from collections.abc import Iterable
+from pathlib import Path
 
 # Five COICOP subclasses, titles in Czech, English and German, with brands and quantities.
 WORDS = {
@@ -27,3 +30,12 @@ def labelled_titles() -> list[tuple[str, str]]:
         for word, size, brand in itertools.islice(itertools.product(words, SIZES, BRANDS), 0, None, 5):
             rows.append((f"{brand} {word} {size}".strip(), code))
     return rows
+
+
+def write_labels(path: Path, rows: Iterable[tuple[str, str]] | None = None) -> Path:
+    """A `title,category` CSV of `rows` (default: `labelled_titles()`)."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["title", "category"])
+        writer.writerows(labelled_titles() if rows is None else rows)
+    return path

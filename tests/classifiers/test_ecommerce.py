@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import csv
 import gzip
-import http.server
 import json
 import sys
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +23,8 @@ from classifiers.portable import save_model
 from ecomstat.cli import app
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ecommerce_fixtures import WORDS, article_page, service_page, shop_page  # noqa: E402
+from ecommerce_fixtures import (  # noqa: E402
+    WORDS, article_page, serve_directory, service_page, shop_page)
 
 runner = CliRunner()
 
@@ -164,22 +163,9 @@ def test_cli_classify_page_missing_file_is_bad_input(tmp_path: Path) -> None:
 def test_cli_classify_page_url_from_local_server(tmp_path: Path) -> None:
     _write_page(tmp_path, "index", shop_page("pl", 3))
 
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):  # noqa: ANN002,ANN003
-            super().__init__(*args, directory=str(tmp_path), **kwargs)
-
-        def log_message(self, *args) -> None:  # noqa: ANN002
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        base = f"http://127.0.0.1:{server.server_address[1]}"
+    with serve_directory(tmp_path) as base:
         result = runner.invoke(app, ["classify", "page", f"{base}/index.html",
                                      f"{base}/missing.html"])
-    finally:
-        server.shutdown()
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[0]["ecommerce"] is True
     assert "404" in lines[1]["error"]

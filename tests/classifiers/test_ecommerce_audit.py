@@ -4,10 +4,8 @@ hostile JSON-LD and nesting; gzipped pages served over HTTP."""
 from __future__ import annotations
 
 import gzip
-import http.server
 import json
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from classifiers.html import parse_html, squash
 from ecomstat.cli import app
 
 sys.path.insert(0, str(Path(__file__).parent))
-from ecommerce_fixtures import shop_page  # noqa: E402
+from ecommerce_fixtures import serve_directory, shop_page  # noqa: E402
 
 runner = CliRunner()
 
@@ -40,20 +38,8 @@ def test_deeply_nested_json_ld_is_ignored_not_a_crash() -> None:
 
 @pytest.fixture()
 def served(tmp_path: Path) -> Iterator[str]:
-    class Handler(http.server.SimpleHTTPRequestHandler):
-        def __init__(self, *args, **kwargs):  # noqa: ANN002,ANN003
-            super().__init__(*args, directory=str(tmp_path), **kwargs)
-
-        def log_message(self, *args) -> None:  # noqa: ANN002
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
+    with serve_directory(tmp_path) as base:
+        yield base
 
 
 def test_cli_classify_page_gzipped_file_served_over_http(tmp_path: Path, served: str) -> None:

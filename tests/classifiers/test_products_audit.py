@@ -3,7 +3,6 @@ one title per line; `classify products --each` prints one object per stored prod
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -19,7 +18,7 @@ from store import transaction
 from store.models import Product
 
 sys.path.insert(0, str(Path(__file__).parent))
-from products_fixtures import labelled_titles  # noqa: E402
+from products_fixtures import labelled_titles, write_labels  # noqa: E402
 
 runner = CliRunner()
 
@@ -48,11 +47,7 @@ def test_cli_csv_without_title_column_one_line_exit_2(tmp_path: Path) -> None:
 
 def test_classify_products_each_prints_one_object_per_product(tmp_path: Path,
                                                               engine: Engine) -> None:
-    labels = tmp_path / "labels.csv"
-    with labels.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["title", "category"])
-        writer.writerows(labelled_titles())
+    labels = write_labels(tmp_path / "labels.csv")
     env = {"ECOMSTAT_DATA_DIR": str(tmp_path / "data")}
     db = engine.url.render_as_string(hide_password=False)
     trained = runner.invoke(app, ["--db", db, "model", "train", "products", "--labels",
@@ -71,22 +66,15 @@ def test_classify_products_each_prints_one_object_per_product(tmp_path: Path,
 
 
 def test_model_evaluate_scores_a_products_model_on_labelled_titles(tmp_path: Path) -> None:
-    labels = tmp_path / "labels.csv"
-    with labels.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["title", "category"])
-        writer.writerows(labelled_titles())
+    labels = write_labels(tmp_path / "labels.csv")
     env = {"ECOMSTAT_DATA_DIR": str(tmp_path / "data")}
     db = f"sqlite:///{tmp_path / 'e.db'}"
     trained = runner.invoke(app, ["--db", db, "model", "train", "products", "--labels",
                                   str(labels), "--name", "office"], env=env)
     assert trained.exit_code == 0, trained.output
     # the same labels at the division level ("01"): a deeper prediction under it is right
-    coarse = tmp_path / "coarse.csv"
-    with coarse.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["title", "category"])
-        writer.writerows((title, code[:2]) for title, code in labelled_titles())
+    coarse = write_labels(tmp_path / "coarse.csv",
+                          ((title, code[:2]) for title, code in labelled_titles()))
     result = runner.invoke(app, ["--db", db, "model", "evaluate", "office", "--labels",
                                  str(labels)], env=env)
     assert result.exit_code == 0, result.output

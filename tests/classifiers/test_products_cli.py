@@ -3,7 +3,6 @@ products in the store (SQLite and PostgreSQL), and refuse bad input without writ
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
@@ -15,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).parent))
-from products_fixtures import labelled_titles  # noqa: E402
+from products_fixtures import write_labels  # noqa: E402
 
 from ecomstat.cli import app  # noqa: E402
 from store import transaction  # noqa: E402
@@ -31,12 +30,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def labels_csv(workdir: Path) -> Path:
-    path = workdir / "labels.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["title", "category"])
-        writer.writerows(labelled_titles())
-    return path
+    return write_labels(workdir / "labels.csv")
 
 
 @pytest.fixture(scope="module")
