@@ -38,19 +38,19 @@ class ActiveRuns:
             else:
                 self._steps[run_id] = step
 
-    def interrupt_all(self, grace: float) -> None:
+    def _stop(self) -> list[StepProcess]:
+        """Take no further step; the steps running now."""
         self.stopping.set()
         with self._lock:
-            steps = list(self._steps.values())
-        for step in steps:
+            return list(self._steps.values())
+
+    def interrupt_all(self, grace: float) -> None:
+        for step in self._stop():
             step.interrupt(grace)
 
     def forward(self, sig: int) -> None:
         """Signal handler of `schedule run-now`: stop the run, pass `sig` to the running step."""
-        self.stopping.set()
-        with self._lock:
-            steps = list(self._steps.values())
-        for step in steps:
+        for step in self._stop():
             step.forward(sig)
 
 

@@ -3,10 +3,11 @@
 No-overlap rule, across processes and machines: a run is claimed by inserting
 (campaign, scheduled_for), which is unique, so one scheduler wins each fire time; the winner
 then checks that no earlier run of the campaign is still alive (fresh heartbeat, or a live
-process on this host) and otherwise stands down. On PostgreSQL the check and the insert happen in
-one transaction holding a lock on the campaign's row (SELECT ... FOR UPDATE), so claims of one
-campaign from any number of scheduler processes are serialised by the database. Runs whose
-process died are marked `interrupted` by the next scheduler that looks.
+process on this host) and otherwise stands down. The check and the insert happen in one
+transaction holding the campaign row's write lock (`store.lock_row`: a row lock on PostgreSQL,
+the database write lock on SQLite), so claims of one campaign from any number of scheduler
+processes are serialised by the database. Runs whose process died are marked `interrupted` by
+the next scheduler that looks.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store import transaction
+from store import lock_row, transaction
 from store.models import Campaign, CampaignRun, utcnow
 
 HEARTBEAT_SECONDS = 10.0
@@ -56,48 +57,12 @@ def claim(
     engine: Engine, campaign: Campaign, scheduled_for: dt.datetime, trigger: str
 ) -> CampaignRun | None:
     """Insert the run for this fire time; None when another process has it or a previous run
-    of the campaign is still alive (that attempt is recorded as `skipped`)."""
-    if engine.dialect.name == "postgresql":
-        return _claim_locked(engine, campaign, scheduled_for, trigger)
-    now = utcnow()
-    run = CampaignRun(
-        campaign_id=campaign.id, status="running", trigger=trigger, started_at=now,
-        scheduled_for=scheduled_for, heartbeat_at=now, host=HOST, pid=os.getpid(), steps=[],
-    )
-    try:
-        with transaction(engine) as session:
-            session.add(run)
-    except IntegrityError:
-        return None
-    with transaction(engine) as session:
-        others = session.scalars(
-            select(CampaignRun).where(
-                CampaignRun.campaign_id == campaign.id,
-                CampaignRun.status == "running",
-                CampaignRun.id != run.id,
-            )
-        ).all()
-        blocking = [o for o in others if is_alive(o, now)]
-        if blocking:
-            session.execute(
-                update(CampaignRun).where(CampaignRun.id == run.id).values(
-                    status="skipped", finished_at=utcnow(),
-                    error=f"previous run {blocking[0].id} of {campaign.name} is still running",
-                )
-            )
-            return None
-    return run
-
-
-def _claim_locked(
-    engine: Engine, campaign: Campaign, scheduled_for: dt.datetime, trigger: str
-) -> CampaignRun | None:
-    """claim() under a row lock on the campaign (PostgreSQL): look, then insert `running` or
-    `skipped`, while every other claimant of this campaign waits for the lock."""
+    of the campaign is still alive (that attempt is recorded as `skipped`). Under the campaign
+    row's lock: look, then insert `running` or `skipped`, while every other claimant waits."""
     now = utcnow()
     try:
         with transaction(engine) as session:
-            if session.scalar(select(Campaign.id).where(Campaign.id == campaign.id).with_for_update()) is None:
+            if not lock_row(session, Campaign.name, campaign.id):
                 return None  # removed meanwhile
             taken = session.scalar(select(CampaignRun.id).where(
                 CampaignRun.campaign_id == campaign.id, CampaignRun.scheduled_for == scheduled_for))

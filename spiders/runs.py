@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from ecomstat.errors import BadInput
 from ecomstat.urls import canonicalize_url, registered_domain
 from spiders import outcomes
-from store import transaction
+from store import lock_row, transaction
 from store.models import CrawlRun, Page, SiteVisit, Website, utcnow
 
 SELECTIONS = ("all", "missing", "stale", "urls")
@@ -315,12 +315,9 @@ def merge_stats(merged: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]
 
 
 def lock_run(session: Session, run_id: int) -> None:
-    """Take the run row's write lock before reading what the transaction will write back: the
-    processes of one crawl (local shards, Celery workers) finish sites and batches at the same
-    time. A no-op UPDATE does it on both stores: a row lock on PostgreSQL, and on SQLite the
-    database write lock, waited for (busy_timeout) because nothing was read before it."""
-    session.execute(update(CrawlRun).where(CrawlRun.id == run_id)
-                    .values(sites_done=CrawlRun.sites_done))
+    """Take the run row's write lock (`store.lock_row`): the processes of one crawl (local
+    shards, Celery workers) finish sites and batches at the same time."""
+    lock_row(session, CrawlRun.sites_done, run_id)
 
 
 def pending_count(engine: Engine, run_id: int) -> int:

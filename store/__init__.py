@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
     "is_sqlite": "store.engine",
+    "lock_row": "store.engine",
     "make_engine": "store.engine",
     "normalise_url": "store.engine",
     "session_factory": "store.engine",
@@ -23,7 +24,8 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from store.engine import is_sqlite, make_engine, normalise_url, session_factory, transaction
+    from store.engine import (is_sqlite, lock_row, make_engine, normalise_url, session_factory,
+                              transaction)
     from store.migrate import current_revision, head_revision, upgrade
 
 

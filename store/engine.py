@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -71,6 +71,17 @@ def _sqlite_ro_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def lock_row(session: Session, column: Any, row_id: int) -> bool:
+    """Take the write lock of the row `row_id` of `column`'s table before reading what the
+    transaction will write back (processes that must not interleave: crawl shards finishing a
+    batch, schedulers claiming a campaign). A no-op UPDATE of `column` does it on both stores: a
+    row lock on PostgreSQL, and on SQLite the database write lock, waited for (busy_timeout)
+    because nothing was read before it. False when there is no such row."""
+    table = column.class_
+    result = session.execute(update(table).where(table.id == row_id).values({column: column}))
+    return bool(result.rowcount)
 
 
 @contextlib.contextmanager

@@ -337,10 +337,10 @@ def test_sigterm_to_run_now_interrupts_its_step(db_url: str, tmp_path: Path) -> 
     assert run["status"] == "interrupted" and run["steps"][0]["status"] == "interrupted"
 
 
-def test_postgresql_concurrent_claims_of_a_campaign_let_exactly_one_run(pg_engine) -> None:  # type: ignore[no-untyped-def]
-    """A cron fire time and a run-now claimed at once by two processes: the row lock on the
-    campaign serialises them, so one runs and the other is recorded skipped (never both, and
-    never neither, which the insert-then-look protocol allowed)."""
+def test_concurrent_claims_of_a_campaign_let_exactly_one_run(engine) -> None:  # type: ignore[no-untyped-def]
+    """A cron fire time and a run-now claimed at once by two processes: the campaign row's write
+    lock serialises them, so one runs and the other is recorded skipped (never both, and never
+    neither, which the insert-then-look protocol allowed)."""
     import threading
 
     from sqlalchemy import text
@@ -348,14 +348,14 @@ def test_postgresql_concurrent_claims_of_a_campaign_let_exactly_one_run(pg_engin
     from scheduler import runs
     from scheduler.campaigns import CampaignSpec, add, get
 
-    url = pg_engine.url.render_as_string(hide_password=False)
-    add(pg_engine, url, CampaignSpec("locked", "0 2 1 * *", ["validate"]))
-    campaign = get(pg_engine, "locked")
+    url = engine.url.render_as_string(hide_password=False)
+    add(engine, url, CampaignSpec("locked", "0 2 1 * *", ["validate"]))
+    campaign = get(engine, "locked")
     fires = [dt.datetime(2026, 1, 1, 2, tzinfo=dt.timezone.utc), dt.datetime(2026, 1, 1, 2, 0, 1, tzinfo=dt.timezone.utc)]
     claimed: list[object] = []
-    with pg_engine.connect() as other:  # hold the campaign so that both claimants queue up
-        other.execute(text("SELECT id FROM campaign WHERE id = :id FOR UPDATE"), {"id": campaign.id})
-        workers = [threading.Thread(target=lambda f=f: claimed.append(runs.claim(pg_engine, campaign, f, "cron")))
+    with engine.connect() as other:  # hold the campaign so that both claimants queue up
+        other.execute(text("UPDATE campaign SET name = name WHERE id = :id"), {"id": campaign.id})
+        workers = [threading.Thread(target=lambda f=f: claimed.append(runs.claim(engine, campaign, f, "cron")))
                    for f in fires]
         for worker in workers:
             worker.start()
@@ -364,7 +364,7 @@ def test_postgresql_concurrent_claims_of_a_campaign_let_exactly_one_run(pg_engin
     for worker in workers:
         worker.join(timeout=30)
     assert len(claimed) == 2 and len([c for c in claimed if c is not None]) == 1, claimed
-    with pg_engine.connect() as conn:
+    with engine.connect() as conn:
         statuses = sorted(conn.execute(text("SELECT status FROM campaign_run")).scalars())
     assert statuses == ["running", "skipped"]
-    assert runs.claim(pg_engine, campaign, fires[0], "cron") is None  # that fire time is taken
+    assert runs.claim(engine, campaign, fires[0], "cron") is None  # that fire time is taken
