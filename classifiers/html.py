@@ -103,12 +103,20 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
-def _label(text: str, width: int = 80) -> str:
-    """`squash(text)[:width]`, without splitting all of a huge text (an element with
-    role=button around the whole page): the squashed prefix is a prefix of the squashed
-    whole, so once it holds `width` characters those are the same."""
-    head = squash(text[: width * 8])
-    return (head if len(head) >= width else squash(text))[:width]
+def squash_prefix(text: str, width: int, limit: int | None = None,
+                  first: int | None = None) -> str:
+    """`squash(text[:limit])[:width]` without squashing more of the text than needed: squashing
+    a prefix gives a prefix of the squashed whole, so a growing prefix (`first` characters,
+    then doubling) is squashed until it yields `width` characters. Splitting a whole page's
+    text to keep its start was most of the cost (a 120,000-character body, an element with
+    role=button around 1.6 MB of text)."""
+    end = len(text) if limit is None else min(limit, len(text))
+    size = min(first or width * 5 // 4, end)
+    while True:
+        squashed = squash(text[:size])
+        if len(squashed) >= width or size >= end:
+            return squashed[:width]
+        size = min(size * 2, end)
 
 
 @dataclass
@@ -293,13 +301,14 @@ class _Collector:
                 self.form(node, get)
             elif tag == "title" and self.title is None:
                 self.title = node
-                self.doc.title = squash(node.text())[:300]
+                self.doc.title = squash_prefix(node.text(), 300)
             if (itemtype := get("itemtype") or "") or get("typeof"):
                 if len(itemtypes) < 200:
                     itemtypes.extend((itemtype + " " + (get("typeof") or "")).split())
             if tag == "button" or tag == "input" or get("role") == "button":
                 if len(buttons) < 300:
-                    label = _label(node.text_lexbor() or get("value") or get("aria-label") or "")
+                    label = squash_prefix(node.text_lexbor() or get("value")
+                                          or get("aria-label") or "", 80, first=640)
                     if label:
                         buttons.append(label)
                     classes.append((get("class") or "") + " " + (get("name") or ""))
@@ -333,7 +342,7 @@ class _Collector:
             return
         fields = [name for i in node.css("input, select, textarea")
                   if (name := _attr(i, "name"))]
-        form_buttons = [squash(b.text() or _attr(b, "value"))[:80]
+        form_buttons = [squash_prefix(b.text() or _attr(b, "value"), 80)
                         for b in node.css("button, input[type=submit], input[type=image]")]
         self.doc.forms.append(Form(get("action") or "", (get("method") or "").lower(),
                                    fields[:60], [b for b in form_buttons if b][:20]))
@@ -348,16 +357,7 @@ def _visible_text(tree: LexborHTMLParser, invisible: list[Any]) -> str:
         node.decompose(recursive=False)
     body = tree.body
     text = body.text(separator=" ") if body is not None else ""
-    # The result is squash(text[:4 * MAX_TEXT_CHARS])[:MAX_TEXT_CHARS]. Squashing a prefix
-    # gives a prefix of the squashed whole, so squash a growing prefix and stop as soon as it
-    # yields enough text (splitting 120,000 characters to keep 30,000 was most of the cost).
-    limit = MAX_TEXT_CHARS * 4
-    size = min(MAX_TEXT_CHARS * 5 // 4, limit)
-    while True:
-        squashed = squash(text[:size])
-        if len(squashed) >= MAX_TEXT_CHARS or size >= limit or size >= len(text):
-            return squashed[:MAX_TEXT_CHARS]
-        size = min(size * 2, limit)
+    return squash_prefix(text, MAX_TEXT_CHARS, limit=MAX_TEXT_CHARS * 4)
 
 
 def from_stored(
