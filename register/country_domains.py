@@ -7,15 +7,14 @@ package's region names, and a few everyday aliases (UK, USA, Holland, Deutschlan
 from __future__ import annotations
 
 import json
-import re
 from functools import lru_cache
 from importlib import resources
 
 import phonenumbers
-from anyascii import anyascii
 from phonenumbers.geocoder import _region_display_name
 
 from register.errors import InvalidCandidateInput
+from register.legal_forms import tokens
 
 _ALIASES = {
     "UK": "GB", "GREAT BRITAIN": "GB", "BRITAIN": "GB", "ENGLAND": "GB", "SCOTLAND": "GB",
@@ -41,11 +40,10 @@ _ALIASES = {
 
 
 def _key(name: str) -> str:
-    """Comparison key of a country name: ASCII upper case, `&` as AND, punctuation and a
-    leading THE dropped (`Côte d’Ivoire` == `Cote d'Ivoire` == `COTE D IVOIRE`)."""
-    text = anyascii(name).upper().replace("&", " AND ")
-    words = re.sub(r"[^A-Z0-9]+", " ", text).split()
-    if words[:1] == ["THE"] and len(words) > 1:
+    """Comparison key of a country name: its ASCII word tokens (`legal_forms.tokens`), `&` as
+    AND, a leading THE dropped (`Côte d’Ivoire` == `Cote d'Ivoire` == `COTE D IVOIRE`)."""
+    words = tokens(name.replace("&", " and "))
+    if words[:1] == ("the",) and len(words) > 1:
         words = words[1:]
     return " ".join(words)
 
