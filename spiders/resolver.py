@@ -14,7 +14,6 @@ through: they cannot change between two lookups, and the middleware refuses priv
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
-from spiders.middlewares.safety import host_allowed, is_private
+from spiders.middlewares.safety import host_allowed, is_address, is_private
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -46,7 +45,7 @@ class SafeResolver(CachingThreadedResolver):
     def getHostByName(self, name: str | bytes, timeout: Sequence[int] = ()) -> defer.Deferred:  # noqa: N802
         host = (name.decode("ascii", "replace") if isinstance(name, bytes) else name)
         host = host.rstrip(".").lower()
-        if _is_address(host):
+        if is_address(host.strip("[]")):
             return defer.succeed(host)
         resolved: defer.Deferred = super().getHostByName(name, timeout)
         return resolved.addCallback(self._refuse_private, host)
@@ -57,11 +56,3 @@ class SafeResolver(CachingThreadedResolver):
                            "(DNS rebinding?)", host, address)
             raise DNSLookupError(f"{host} resolves to the private address {address}")
         return address
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return True

@@ -25,6 +25,15 @@ def is_private(address: str) -> bool:
             or ip.is_reserved or ip.is_unspecified)
 
 
+def is_address(host: str) -> bool:
+    """Whether `host` is an IP address written as such, not a name."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def host_allowed(host: str, allowed_suffixes: list[str]) -> bool:
     for suffix in allowed_suffixes:
         suffix = suffix.strip().lower()
@@ -52,10 +61,10 @@ class SafetyRule:
             return [mapped.rsplit(":", 1)[0]]
         if host in self._addresses:
             return self._addresses[host]
-        try:
-            ipaddress.ip_address(host)
-            addresses: list[str] | None = [host]
-        except ValueError:
+        addresses: list[str] | None
+        if is_address(host):
+            addresses = [host]
+        else:
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(
                     host, None, type=socket.SOCK_STREAM)
