@@ -239,35 +239,20 @@ def estimate_internet_use(
         total_population += people
         total_active += item.active_sims
         total_data += item.data_sims
-        if item.active_sims < min_count or item.data_sims < min_count:
-            rows.append(
-                InternetUseRow(
-                    item.area,
-                    people,
-                    None,
-                    None,
-                    None,
-                    None,
-                    item.market_share,
-                    item.sims_per_person,
-                    ["suppressed"],
-                )
-            )
-            continue
-        flags = ["capped"] if users > people else []
-        rows.append(
-            InternetUseRow(
-                item.area,
-                people,
-                100.0 * capped_users / people,
-                users,
-                item.active_sims,
-                item.data_sims,
-                item.market_share,
-                item.sims_per_person,
-                flags,
-            )
+        row = InternetUseRow(
+            item.area,
+            people,
+            100.0 * capped_users / people,
+            users,
+            item.active_sims,
+            item.data_sims,
+            item.market_share,
+            item.sims_per_person,
+            ["capped"] if users > people else [],
         )
+        if item.active_sims < min_count or item.data_sims < min_count:
+            _hide(row, "suppressed")
+        rows.append(row)
     _suppress_a_second_area(rows)
     covered = {u.area for u in usage}
     for name, people in population.items():
@@ -299,10 +284,14 @@ def _suppress_a_second_area(rows: list[InternetUseRow]) -> None:
     published = [row for row in rows if row.active_sims is not None]
     if not published:
         return
-    second = min(published, key=lambda row: (row.active_sims, row.area))
-    second.internet_use_pct = second.users = None
-    second.active_sims = second.data_sims = None
-    second.flags = ["secondary-suppression"]
+    _hide(min(published, key=lambda row: (row.active_sims, row.area)), "secondary-suppression")
+
+
+def _hide(row: InternetUseRow, flag: str) -> None:
+    """No estimate and no counts shown for the area; `flag` says why."""
+    row.internet_use_pct = row.users = None
+    row.active_sims = row.data_sims = None
+    row.flags = [flag]
 
 
 def run_internet_use(
