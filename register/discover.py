@@ -63,13 +63,15 @@ Prober = Callable[[Sequence[dict[str, Any]], Settings], dict[str, ProbeResult]]
 
 def probe_variants(domain: str, host_map: dict[str, str]) -> list[str]:
     """URLs to try for a candidate domain, in order. Host-mapped hosts (the sample web) are
-    plain HTTP through the map; a `.test` host that is not mapped never resolves (RFC 6761), so
-    it gets no request at all."""
+    plain HTTP through the map. While a host map is in use, nothing outside it is probed: the
+    map means "this is a rehearsal on a local web", and a candidate such as `mueller.de` (the
+    name without ECOMSTAT_CANDIDATE_SUFFIX) must not reach a real company's server. A `.test`
+    host that is not mapped never resolves (RFC 6761), so it gets no request either."""
     hosts = [domain, f"www.{domain}"]
     mapped = [h for h in hosts if h in host_map]
     if mapped:
         return [f"http://{h}/" for h in reversed(mapped)]
-    if domain.endswith("." + TEST_TLD):
+    if host_map or domain.endswith("." + TEST_TLD):
         return []
     return [f"https://{domain}/", f"https://www.{domain}/", f"http://{domain}/", f"http://www.{domain}/"]
 
@@ -111,6 +113,7 @@ class DiscoverSummary:
     dead: int = 0
     searched: int = 0
     found: int = 0  # enterprises with at least one verified site
+    not_mapped: int = 0  # candidates left unprobed because a host map is in use
 
 
 def _enterprises_to_search(session: Session, redo: bool, ids: Sequence[str] | None) -> list[Enterprise]:
@@ -224,6 +227,8 @@ def _probe_round(by_enterprise: dict[str, list[Candidate]], host_map: dict[str, 
             urls = probe_variants(candidate.domain, host_map)
             if urls:
                 tasks.append({"key": candidate.domain, "urls": urls})
+            elif host_map:
+                summary.not_mapped += 1
     summary.probed += len(tasks)
     return prober(tasks, settings)
 

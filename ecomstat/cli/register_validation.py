@@ -50,7 +50,14 @@ def discover(
 
     st = state(ctx)
     err_console.print("probing candidate domains through the url_probe spider ...")
-    _summary(run(st.engine(), st.settings, redo=redo, enterprise_ids=ids), fmt)
+    summary = run(st.engine(), st.settings, redo=redo, enterprise_ids=ids)
+    if summary.not_mapped:
+        # a rehearsal on the sample web probes mapped hosts only; say why guesses went unprobed
+        err_console.print(
+            f"note: {summary.not_mapped} candidate domains are not in ECOMSTAT_HOST_MAP and were "
+            "not probed (a host map confines discovery to its hosts; for the sample web set "
+            "ECOMSTAT_CANDIDATE_SUFFIX=.test)", markup=False, highlight=False)
+    _summary(summary, fmt)
 
 
 @app.command("match")

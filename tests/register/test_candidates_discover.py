@@ -116,6 +116,14 @@ def test_probe_variants() -> None:
     assert probe_variants("b.de", {})[0] == "https://b.de/"
 
 
+def test_a_host_map_confines_probes_to_its_hosts() -> None:
+    """A rehearsal on the sample web (host map in use) never probes a real domain: `mueller.de`
+    is what the candidate generator proposes when ECOMSTAT_CANDIDATE_SUFFIX is forgotten."""
+    hosts = {"www.mueller.de.test": "127.0.0.1:1"}
+    assert probe_variants("mueller.de", hosts) == []
+    assert probe_variants("mueller.de.test", hosts) == ["http://www.mueller.de.test/"]
+
+
 def test_discover_is_idempotent_and_keeps_links(engine: Engine) -> None:
     """Storage rules with a stand-in prober, on SQLite and PostgreSQL."""
     _enterprises(engine)
