@@ -9,7 +9,9 @@ ECOMSTAT_ALLOW_PRIVATE_HOSTS does not allow, fails like a name that does not res
 dns-failure; Twisted keeps no reason for a failed lookup, so the log says why).
 
 Addresses written as such (the sample web's loopback proxy, `http://10.0.0.1/`) are passed
-through: they cannot change between two lookups, and the middleware refuses private ones.
+through in their canonical spelling (`0x7f.1` is 127.0.0.1, as the OS would read it): they cannot
+change between two lookups, and the middleware refuses private ones. The rule is
+ecomstat.netsafety's, the one every fetcher uses.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from scrapy.resolver import CachingThreadedResolver
 from twisted.internet import defer
 from twisted.internet.error import DNSLookupError
 
-from spiders.middlewares.safety import host_allowed, is_address, is_private
+from ecomstat.netsafety import first_refused, normalise_host, parse_address
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -45,13 +47,13 @@ class SafeResolver(CachingThreadedResolver):
     def getHostByName(self, name: str | bytes, timeout: Sequence[int] = ()) -> defer.Deferred:  # noqa: N802
         host = (name.decode("ascii", "replace") if isinstance(name, bytes) else name)
         host = host.rstrip(".").lower()
-        if is_address(host.strip("[]")):
-            return defer.succeed(host)
+        if parse_address(host) is not None:
+            return defer.succeed(normalise_host(host))
         resolved: defer.Deferred = super().getHostByName(name, timeout)
         return resolved.addCallback(self._refuse_private, host)
 
     def _refuse_private(self, address: str, host: str) -> str:
-        if is_private(address) and not host_allowed(host, self.allowed):
+        if first_refused(host, [address], self.allowed) is not None:
             logger.warning("refused at connect time: %s now resolves to the private address %s "
                            "(DNS rebinding?)", host, address)
             raise DNSLookupError(f"{host} resolves to the private address {address}")

@@ -64,17 +64,18 @@ def classify_page(
 ) -> None:
     """Is each page part of an online shop? One JSON object per input: input, ecommerce,
     probability, evidence."""
-    from classifiers.ecommerce.inputs import check_inputs, classify_inputs
+    from classifiers.ecommerce.inputs import FetchLimits, check_inputs, classify_inputs
 
-    failed = 0
     with one_line_errors():
-        check_inputs(inputs)
+        limits = FetchLimits.from_settings(state(ctx).settings)
+        check_inputs(inputs, limits)
         loaded = _load(ctx, model, threshold)
-        max_bytes = state(ctx).settings.getint("ECOMSTAT_MAX_RESPONSE_BYTES")
-        for result in classify_inputs(inputs, loaded, max_bytes=max_bytes):
-            failed += "error" in result
-            emit_json_line(result)
-    if failed:
+        # printed once all are read: a host refused on the way (a name or a redirect to a
+        # private address) ends the command with one line and nothing on stdout
+        results = list(classify_inputs(inputs, loaded, limits=limits))
+    for result in results:
+        emit_json_line(result)
+    if any("error" in result for result in results):
         raise typer.Exit(1)
 
 

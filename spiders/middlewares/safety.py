@@ -1,53 +1,45 @@
-"""Refuse hosts that resolve (or are mapped) to private, loopback, link-local, multicast or
-reserved addresses, unless their name matches ECOMSTAT_ALLOW_PRIVATE_HOSTS. Resolving here also
-turns a name that does not resolve into a dns-failure outcome before anything is sent."""
+"""Refuse hosts that resolve (or are mapped) to an address that is not globally reachable
+(private, loopback, link-local, carrier-grade NAT, multicast, reserved, and IPv6 forms wrapping
+such an IPv4), unless their name matches ECOMSTAT_ALLOW_PRIVATE_HOSTS. Resolving here also turns
+a name that does not resolve into a dns-failure outcome before anything is sent.
+
+The rule itself is ecomstat.netsafety's (one rule for every fetcher); the names below are the
+crawler's handles on it."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
-from functools import lru_cache
 from typing import Any
 
 from scrapy.utils.httpobj import urlparse_cached
 
+from ecomstat.netsafety import (
+    first_refused,
+    host_allowed,
+    is_refused_address,
+    normalise_host,
+)
+from ecomstat.netsafety import parse_address as _parse_address
 from spiders.outcomes import DnsFailure, RefusedPrivate
 
+__all__ = ["PrivateAddressMiddleware", "SafetyRule", "host_allowed", "is_address", "is_private"]
 
-@lru_cache(maxsize=4096)
+
 def is_private(address: str) -> bool:
-    """Cached: every request of a host (and every mapped host of the sample web) asks again."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast
-            or ip.is_reserved or ip.is_unspecified)
+    """Whether the crawler must not contact `address` (ecomstat.netsafety.is_refused_address)."""
+    return is_refused_address(address)
 
 
 def is_address(host: str) -> bool:
-    """Whether `host` is an IP address written as such, not a name."""
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-def host_allowed(host: str, allowed_suffixes: list[str]) -> bool:
-    for suffix in allowed_suffixes:
-        suffix = suffix.strip().lower()
-        if not suffix:
-            continue
-        bare = suffix.lstrip(".")
-        if host == bare or host.endswith("." + bare):
-            return True
-    return False
+    """Whether `host` is an IP address written as such, not a name (any spelling the OS reads
+    as an address, `127.1` or `0x7f.0.0.1` included)."""
+    return _parse_address(host) is not None
 
 
 class SafetyRule:
-    """Which hosts may be contacted: a host refused resolves (or is mapped) to a private,
-    loopback, link-local, multicast or reserved address and matches no allowed suffix. Shared by
+    """Which hosts may be contacted: a host refused resolves (or is mapped) to an address
+    ecomstat.netsafety refuses and matches no allowed suffix. Shared by
     the downloader middleware and Chromium's sub-request filter (`render.BrowserRequestFilter`);
     name resolutions are cached per crawl."""
 
@@ -63,7 +55,7 @@ class SafetyRule:
             return self._addresses[host]
         addresses: list[str] | None
         if is_address(host):
-            addresses = [host]
+            addresses = [normalise_host(host)]  # `0x7f.1` is checked as 127.0.0.1
         else:
             try:
                 infos = await asyncio.get_running_loop().getaddrinfo(
@@ -75,8 +67,7 @@ class SafetyRule:
         return addresses
 
     def refuses(self, host: str, addresses: list[str]) -> bool:
-        return any(is_private(address) for address in addresses) and not host_allowed(
-            host, self.allowed)
+        return first_refused(host, addresses, self.allowed) is not None
 
 
 class PrivateAddressMiddleware:
@@ -95,6 +86,7 @@ class PrivateAddressMiddleware:
         if addresses is None:
             self.stats.inc_value("ecomstat/dns/failures")
             raise DnsFailure(f"{host} does not resolve")
-        if self.rule.refuses(host, addresses):
-            raise RefusedPrivate(f"{host} resolves to a private address {addresses[0]}")
+        refused = first_refused(host, addresses, self.rule.allowed)
+        if refused is not None:
+            raise RefusedPrivate(f"{host} resolves to a non-public address {refused}")
         return None

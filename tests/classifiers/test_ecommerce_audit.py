@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from classifiers.ecommerce import classify_html, load_model
 from classifiers.ecommerce.inputs import read_input
 from classifiers.ecommerce.signals import extract_signals
+from classifiers.fetch import FetchLimits, TooLarge
 from classifiers.html import parse_html, squash
 from ecomstat.cli import app
 
@@ -46,16 +47,19 @@ def test_cli_classify_page_gzipped_file_served_over_http(tmp_path: Path, served:
     # http.server serves .html.gz as application/gzip without Content-Encoding: the body is
     # still gzip and must be unpacked like a local .html.gz.
     (tmp_path / "shop.html.gz").write_bytes(gzip.compress(shop_page("de", 1).encode()))
-    result = runner.invoke(app, ["classify", "page", f"{served}/shop.html.gz"])
+    result = runner.invoke(app, ["classify", "page", f"{served}/shop.html.gz"],
+                           env={"ECOMSTAT_ALLOW_PRIVATE_HOSTS": "127.0.0.1"})  # loopback
     assert result.exit_code == 0, result.output
     line = json.loads(result.stdout.splitlines()[0])
     assert line["ecommerce"] is True
 
 
 def test_gzipped_url_body_is_capped(tmp_path: Path, served: str) -> None:
+    # like the crawler's too-large: refused once the decompressed body passes the cap
     (tmp_path / "bomb.html.gz").write_bytes(gzip.compress(b"<html><body>" + b"a" * 5_000_000))
-    body, _, _ = read_input(f"{served}/bomb.html.gz", max_bytes=100_000)
-    assert len(body) == 100_000
+    limits = FetchLimits(max_bytes=100_000, allowed=("127.0.0.1",))
+    with pytest.raises(TooLarge, match="decompressed body over the 100000-byte cap"):
+        read_input(f"{served}/bomb.html.gz", limits=limits)
 
 
 def test_deeply_nested_markup_is_cut_not_parsed_for_minutes() -> None:

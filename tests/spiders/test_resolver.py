@@ -46,6 +46,33 @@ def test_a_private_answer_fails_like_an_unknown_name(primed: None) -> None:
     assert _resolve(resolver, "127.0.0.1") == "127.0.0.1"  # an address, not a name: passed on
 
 
+@pytest.fixture
+def primed_non_global() -> Iterator[None]:
+    names = {"metadata.example": "100.100.100.200", "six.example": "2002:a9fe:a9fe::1",
+             "site.example": "fec0::1", "nat.example": "64:ff9b::7f00:1"}
+    dnscache.update(names)
+    yield
+    for name in names:
+        dnscache.pop(name, None)
+
+
+def test_every_non_global_answer_is_refused(primed_non_global: None) -> None:
+    """The same rule as the middleware (ecomstat.netsafety): carrier-grade NAT, 6to4 and NAT64
+    wrapping a private IPv4, site-local IPv6 all fail at connect time."""
+    resolver = SafeResolver(object(), 100, 10.0, [])
+    for name in ("metadata.example", "six.example", "site.example", "nat.example"):
+        assert isinstance(_resolve(resolver, name), DNSLookupError), name
+
+
+def test_odd_ipv4_spellings_are_passed_on_as_the_address() -> None:
+    """`0x7f.1` is 127.0.0.1 to the OS: handed on canonical (the middleware checks it), never
+    looked up as a name."""
+    resolver = SafeResolver(object(), 100, 10.0, [])
+    for spelling in ("0x7f.0.0.1", "2130706433", "127.1", "017700000001"):
+        assert _resolve(resolver, spelling) == "127.0.0.1", spelling
+    assert _resolve(resolver, "[::1]") == "::1"
+
+
 def test_the_crawl_settings_install_it() -> None:
     from spiders.settings import scrapy_settings
 
