@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -60,37 +61,53 @@ def load_records(session: Session) -> list[RegisterRecord]:
     return [record_from_enterprise(e) for e in session.scalars(select(Enterprise).order_by(Enterprise.id))]
 
 
-def load_sites(session: Session, website_ids: list[int] | None = None) -> list[SiteFacts]:
-    """SiteFacts for every usable website that has fetched pages."""
-    query = select(Website).where(Website.status.not_in(UNUSABLE_STATUSES))
-    if website_ids is not None:
-        query = query.where(Website.id.in_(website_ids))
-    websites = {w.id: w for w in session.scalars(query)}
+PAGE_BATCH = 500  # page rows fetched per round trip (a server-side cursor on PostgreSQL)
+
+
+def load_sites(session: Session, *, linked_only: bool = False) -> list[SiteFacts]:
+    """SiteFacts for every usable website that has fetched pages (`linked_only`: the websites
+    linked to an enterprise). Pages are streamed site by site through one joined query, so
+    memory holds one site's pages at a time and no statement grows with the number of sites."""
+    usable = Website.status.not_in(UNUSABLE_STATUSES)
+    if linked_only:
+        usable = (Website.status == "linked") & Website.enterprise_id.is_not(None)
+    websites = {
+        row.id: row for row in session.execute(
+            select(Website.id, Website.url, Website.domain, Website.enterprise_id, Enterprise.country)
+            .outerjoin(Enterprise, Enterprise.id == Website.enterprise_id).where(usable))}
     if not websites:
         return []
-    countries = dict(session.execute(select(Enterprise.id, Enterprise.country)).all())
-    pages: dict[int, list[dict]] = defaultdict(list)
     rows = session.execute(
         select(Page.website_id, Page.url, Page.final_url, Page.depth, Page.title, Page.text,
                Page.links, Page.structured_data)
-        .where(Page.website_id.in_(list(websites)), Page.outcome == "ok")
-        .order_by(Page.website_id, Page.depth, Page.id)
-    )
+        .join(Website, Website.id == Page.website_id)
+        .where(usable, Page.outcome == "ok")
+        .order_by(Page.website_id, Page.depth, Page.id),
+        execution_options={"yield_per": PAGE_BATCH})
+    out: list[SiteFacts] = []
+    current: int | None = None
+    site_pages: list[dict] = []
     for website_id, url, final_url, depth, title, text, links, structured in rows:
-        pages[website_id].append({"url": url, "final_url": final_url, "depth": depth, "title": title,
-                                  "text": text, "links": links, "structured_data": structured})
-    out = []
-    for website_id, site_pages in pages.items():
-        w = websites[website_id]
-        country = site_country(w.domain, countries.get(w.enterprise_id or "", ""))
-        facts = extract_site_facts(site_pages, country, w.domain)
-        facts.site_id, facts.url, facts.attached_enterprise_id = w.id, w.url, w.enterprise_id
-        home = site_pages[0]
-        facts.home_final_url = home.get("final_url") or home["url"]
-        link_urls = [str(link.get("url") if isinstance(link, dict) else link) for link in home.get("links") or []]
-        facts.parked = parked_reason(home.get("text") or "", facts.home_final_url, link_urls)
-        out.append(facts)
+        if website_id != current:
+            if site_pages:
+                out.append(_site_facts(websites[current], site_pages))
+            current, site_pages = website_id, []
+        site_pages.append({"url": url, "final_url": final_url, "depth": depth, "title": title,
+                           "text": text, "links": links, "structured_data": structured})
+    if site_pages:
+        out.append(_site_facts(websites[current], site_pages))
     return out
+
+
+def _site_facts(website: Any, site_pages: list[dict]) -> SiteFacts:
+    country = site_country(website.domain, website.country or "")
+    facts = extract_site_facts(site_pages, country, website.domain)
+    facts.site_id, facts.url, facts.attached_enterprise_id = website.id, website.url, website.enterprise_id
+    home = site_pages[0]
+    facts.home_final_url = home.get("final_url") or home["url"]
+    link_urls = [str(link.get("url") if isinstance(link, dict) else link) for link in home.get("links") or []]
+    facts.parked = parked_reason(home.get("text") or "", facts.home_final_url, link_urls)
+    return facts
 
 
 def _redirect_sources(sites: list[SiteFacts]) -> dict[int, str]:

@@ -158,8 +158,7 @@ def validate(engine: Engine) -> ValidationSummary:
         sites_by_enterprise: dict[str, list[Website]] = {}
         for w in session.scalars(select(Website).where(Website.enterprise_id.is_not(None))):
             sites_by_enterprise.setdefault(w.enterprise_id, []).append(w)
-        linked_ids = [w.id for ws in sites_by_enterprise.values() for w in ws if w.status == "linked"]
-        facts_by_site = {f.site_id: f for f in load_sites(session, linked_ids)} if linked_ids else {}
+        facts_by_site = {f.site_id: f for f in load_sites(session, linked_only=True)}
         session.execute(delete(ValidationFinding))
         rows = []
         for e in enterprises:
