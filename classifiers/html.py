@@ -3,15 +3,12 @@ classifiers look at, extracted once, with every piece capped so a huge page cann
 or memory.
 
 Parsing uses selectolax's lexbor engine (an HTML5 parser about twice as fast as lxml on shop
-pages, which is what lets classification keep up with crawling). Decoding tries, in order: a
-BOM, strict UTF-8 (valid multi-byte UTF-8 is almost never another encoding, so it also rescues
-pages that declare the wrong charset), the declared charset (HTTP header or <meta>), a
-charset-normalizer guess, and finally cp1252 with replacement, so any byte string decodes.
+pages, which is what lets classification keep up with crawling). Bytes are decoded by the one
+HTML decoder of the project, `ecomstat.encoding.decode_html`.
 """
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -20,6 +17,8 @@ from typing import Any
 from urllib.parse import urljoin
 
 from selectolax.lexbor import LexborHTMLParser
+
+from ecomstat.encoding import decode_html
 
 MAX_HTML_CHARS = 2_000_000  # parse at most this much markup (oversized pages are truncated)
 MAX_TEXT_CHARS = 30_000  # visible text kept for the text model and keyword signals
@@ -36,8 +35,6 @@ MAX_JSONLD_CHARS = 200_000
 NESTING_SCAN_TAGS = 20_000
 MAX_NESTING_WORK = 100_000_000
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_:.\-]+)""", re.I)
-_HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_:.\-]+)", re.I)
 _ELEMENTS = ("meta, script, link[href], iframe[src], a[href], area[href], form, button, "
              "[role=button], input[type=submit], [itemtype], [typeof]")
 # Elements whose text is not visible (removed before the body's text is read).
@@ -45,57 +42,6 @@ _INVISIBLE = ("script", "style", "noscript", "template", "svg", "iframe")
 # One selector walk finds the elements the collector reads, the title and the invisible
 # elements: every css() call (and every strip_tags tag) walks the whole document again.
 _WALK = ", ".join((_ELEMENTS, "title", *_INVISIBLE))
-# Legacy encodings of web pages, most common first (cp1252 is what browsers use for latin-1).
-_LEGACY_ENCODINGS = ("cp1252", "cp1250", "iso8859_2", "cp1251", "iso8859_15", "cp1257",
-                     "cp1253", "cp1254", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr")
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def decode_html(body: bytes, content_type: str | None = None) -> str:
-    """Bytes to text, never raising (see module docstring for the order of guesses)."""
-    return _decode(body, content_type)[0]
-
-
-def _decode(body: bytes, content_type: str | None) -> tuple[str, bool]:
-    """(text, whether `body` is exactly the UTF-8 encoding of text, with no BOM)."""
-    if not body:
-        return "", False
-    for bom, encoding in _BOMS:
-        if body.startswith(bom):
-            return body.decode(encoding, errors="replace"), False
-    try:
-        return body.decode("utf-8"), True
-    except UnicodeDecodeError:
-        pass
-    declared = []
-    if content_type and (match := _HEADER_CHARSET.search(content_type)):
-        declared.append(match.group(1))
-    if match := _META_CHARSET.search(body[:4096]):
-        declared.append(match.group(1).decode("ascii", "ignore"))
-    for name in declared:
-        try:
-            codecs.lookup(name)
-            if name.lower().replace("-", "") not in {"utf8", "utf16"}:
-                return body.decode(name, errors="replace"), False
-        except (LookupError, ValueError):
-            continue
-    try:
-        from charset_normalizer import from_bytes
-
-        guesses = from_bytes(body[:65536])
-        best = guesses.best()
-        if best is not None and best.encoding:
-            # Among guesses exactly as good as the best (a French cp1252 page reads as well in
-            # cp1250, whose letters differ), the code pages web pages are actually written in win.
-            tied = [g.encoding for g in guesses
-                    if g.chaos == best.chaos and g.coherence == best.coherence]
-            encoding = next((e for e in _LEGACY_ENCODINGS if e in tied), best.encoding)
-            return body.decode(encoding, errors="replace"), False
-    except (LookupError, ValueError):
-        pass
-    return body.decode("cp1252", errors="replace"), False
-
 
 def squash(text: str) -> str:
     # Same as re.sub(r"\s+", " ", text).strip() (re's \s on str is exactly str.isspace),
@@ -211,7 +157,7 @@ def parse_html(html: str | bytes, url: str = "", content_type: str | None = None
     source: str | bytes
     if isinstance(html, (bytes, bytearray)):
         body = bytes(html)
-        html, utf8 = _decode(body, content_type)
+        html, _encoding, utf8 = decode_html(body, content_type)
         # Valid UTF-8 goes to the parser as it came: it would re-encode the text to these bytes.
         source = body if utf8 and len(html) <= MAX_HTML_CHARS else html
     else:

@@ -57,24 +57,6 @@ class PageContent:
     tree: Any = field(default=None, repr=False)  # the parsed document, for further extraction
 
 
-def decode_html(body: bytes, declared_encoding: str | None) -> str:
-    """Decode with the declared charset when it decodes cleanly, else let charset-normalizer
-    guess (a wrong charset declaration is common)."""
-    if declared_encoding:
-        try:
-            return body.decode(declared_encoding)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(body[:200_000]).best()
-    return str(best) if best is not None else body.decode("latin-1")
-
-
 def looks_binary(body: bytes) -> bool:
     """Binary data served as text/html: NUL bytes or mostly non-text bytes near the start."""
     head = body[:2048]

@@ -23,8 +23,9 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
+from ecomstat.encoding import decode_html
 from spiders import outcomes
-from spiders.extract import decode_html, extract_page
+from spiders.extract import extract_page
 
 TEXT_CHARS = 4000
 MAX_LINKS = 60
@@ -73,8 +74,7 @@ class UrlProbeSpider(scrapy.Spider):
         title, text, links = None, "", []
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if "html" in content_type or not content_type:
-            encoding = getattr(response, "encoding", None)
-            page = extract_page(decode_html(response.body, encoding), response.url,
+            page = extract_page(decode_html(response.body, content_type).text, response.url,
                                 max_text_chars=TEXT_CHARS)
             title, text = page.title, page.text
             links = [link.get("url", "") for link in page.links[:MAX_LINKS]]

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from classifiers.ecommerce import EcommerceClassifier, EcommerceModel, prepare
 from classifiers.ecommerce.registry import shipped_path
 from classifiers.ecommerce.signals import extract_signals
-from classifiers.html import MAX_TEXT_CHARS, decode_html, parse_html
+from classifiers.html import MAX_TEXT_CHARS, parse_html
 from classifiers.portable import load_model as load_document
 from classifiers.portable import save_model
 from ecomstat.cli import app
@@ -40,19 +40,6 @@ def tiny_model() -> EcommerceModel:
     docs = [prepare(parse_html(p, f"https://{g}.example/")) for p, g in zip(pages, groups)]
     fitted = EcommerceClassifier(n_splits=3).fit(docs, labels, groups)
     return fitted.to_model()
-
-
-def test_decode_handles_wrong_and_missing_encodings() -> None:
-    text = "Größe: Préférence – 12,99 €"
-    assert decode_html(text.encode("utf-8")) == text
-    # declared utf-8 but really cp1252: still decodes, keeps the letters
-    latin = f'<meta charset="utf-8"><p>{text}</p>'.encode("cp1252")
-    assert "Größe" in decode_html(latin)
-    # declared latin-1 but really utf-8: strict utf-8 wins
-    wrong = f'<meta charset="iso-8859-1"><p>{text}</p>'.encode("utf-8")
-    assert "Préférence" in decode_html(wrong)
-    assert decode_html(b"") == ""
-    assert isinstance(decode_html(bytes(range(256)) * 10), str)
 
 
 @pytest.mark.parametrize("body", [b"", b"   ", b"\x00\x01\x02garbage\xff\xfe", b"<html>",
@@ -163,9 +150,10 @@ def test_cli_classify_page_missing_file_is_bad_input(tmp_path: Path) -> None:
 def test_cli_classify_page_url_from_local_server(tmp_path: Path) -> None:
     _write_page(tmp_path, "index", shop_page("pl", 3))
 
-    with serve_directory(tmp_path) as base:
+    with serve_directory(tmp_path) as base:  # on loopback: allowed explicitly
         result = runner.invoke(app, ["classify", "page", f"{base}/index.html",
-                                     f"{base}/missing.html"])
+                                     f"{base}/missing.html"],
+                               env={"ECOMSTAT_ALLOW_PRIVATE_HOSTS": "127.0.0.1"})
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines[0]["ecommerce"] is True
     assert "404" in lines[1]["error"]
@@ -194,6 +182,7 @@ def test_cli_train_list_show_evaluate_own_model(tmp_path: Path) -> None:
     pages.mkdir()
     labels = _labelled_set(pages)
     env = {"ECOMSTAT_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "store.db").touch()  # commands refuse a missing store
     db = ["--db", str(tmp_path / "store.db")]
     trained = runner.invoke(app, db + ["model", "train", "ecommerce", "--labels", str(labels),
                                        "--name", "office"], env=env)
