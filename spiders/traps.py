@@ -61,15 +61,31 @@ class TrapDetector:
 
 
 def _repeats(segments: list[str]) -> bool:
+    """A segment more than MAX_SEGMENT_REPEAT times, or a run repeated back to back (a/b/a/b:
+    relative-link loops). Linear in the number of segments: a 2,000-character URL may have
+    1,000 of them, and the crawl's reactor thread checks every link of every page."""
     counts: dict[str, int] = defaultdict(int)
     for seg in segments:
         counts[seg] += 1
         if counts[seg] > MAX_SEGMENT_REPEAT:
             return True
-    # a repeated run like a/b/a/b (relative-link loops)
-    n = len(segments)
-    for size in range(1, n // 2 + 1):
-        for start in range(0, n - 2 * size + 1):
-            if segments[start:start + size] == segments[start + size:start + 2 * size] and size > 1:
-                return True
+    return _has_tandem_run(segments)
+
+
+def _has_tandem_run(segments: list[str]) -> bool:
+    """Whether segments[s:s+k] == segments[s+k:s+2k] for some k > 1. With every segment at most
+    twice, a position's next equal segment is unique, so such a run is k consecutive positions
+    whose next equal segment is exactly k further on: one pass over those offsets finds it."""
+    next_same: dict[str, int] = {}
+    offsets = [0] * len(segments)
+    for index in range(len(segments) - 1, -1, -1):
+        later = next_same.get(segments[index])
+        offsets[index] = later - index if later is not None else 0
+        next_same[segments[index]] = index
+    run_offset, run_length = 0, 0
+    for offset in offsets:
+        run_length = run_length + 1 if offset == run_offset and offset else 1
+        run_offset = offset
+        if offset > 1 and run_length >= offset:
+            return True
     return False
