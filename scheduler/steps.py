@@ -4,6 +4,7 @@ scheduler can be forwarded to the step and waited for."""
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import shlex
@@ -138,18 +139,24 @@ class StepProcess:
                 )
             except OSError as exc:
                 return StepOutcome("failed", -1, f"cannot start {self.argv[0]}: {exc}", "")
+        digest = OutputDigest()
+        reader = threading.Thread(target=digest.read, args=(self._process.stdout,), daemon=True,
+                                  name="ecomstat-step-output")
+        reader.start()
         try:
-            output, _ = self._process.communicate(timeout=timeout)
+            self._process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             self._kill_group(signal.SIGKILL)
-            output, _ = self._process.communicate()
-            return StepOutcome("failed", -9, f"timed out after {timeout} s", _tail(output))
+            self._process.wait()
+            reader.join()
+            return StepOutcome("failed", -9, f"timed out after {timeout} s", digest.tail())
+        reader.join()
         code = self._process.returncode
         if self._interrupted.is_set():
-            return StepOutcome("interrupted", code, "interrupted by scheduler shutdown", _tail(output))
+            return StepOutcome("interrupted", code, "interrupted by scheduler shutdown", digest.tail())
         if code != 0:
-            return StepOutcome("failed", code, _last_error_line(output) or f"exit code {code}", _tail(output))
-        return StepOutcome("finished", 0, None, _tail(output), step_counts(output, self.rows_name))
+            return StepOutcome("failed", code, digest.last_line() or f"exit code {code}", digest.tail())
+        return StepOutcome("finished", 0, None, digest.tail(), digest.counts(self.rows_name))
 
     def interrupt(self, grace: float = 30.0) -> None:
         self._interrupted.set()
@@ -179,33 +186,62 @@ class StepProcess:
             pass
 
 
-def step_counts(output: str | None, rows_name: str = "rows") -> dict[str, Any]:
-    """The counts a step printed as JSON (`--format json`): the numbers of its one summary
-    object (e.g. sites_done, pages, findings), or how many row objects it printed."""
-    objects = []
-    for line in (output or "").splitlines():
+class OutputDigest:
+    """What run history keeps of a step's output, read as it is printed: the last TAIL_LINES
+    lines (each cut to MAX_LINE_CHARS) and the JSON objects' counts. A step that prints a
+    million rows (`classify products --format json`) must not be buffered whole in the
+    scheduler's memory."""
+
+    TAIL_LINES = 20
+    MAX_LINE_CHARS = 2_000
+
+    def __init__(self) -> None:
+        self._tail: collections.deque[str] = collections.deque(maxlen=self.TAIL_LINES)
+        self._objects = 0
+        self._first_object: dict[str, Any] | None = None
+        self._last_line: str | None = None
+
+    def read(self, stream: Any) -> None:
+        for line in stream:
+            self.feed(line)
+        stream.close()
+
+    def feed(self, line: str) -> None:
         if line.startswith("{"):
             try:
                 value = json.loads(line)
             except ValueError:
-                continue
+                value = None
             if isinstance(value, dict):
-                objects.append(value)
-    if len(objects) != 1:
-        return {rows_name: len(objects)} if objects else {}
-    return {
-        key: value for key, value in objects[0].items()
-        if (isinstance(value, (int, float)) and not isinstance(value, bool))
-        or (isinstance(value, dict) and all(isinstance(v, int) for v in value.values()))
-    }
-
-
-def _tail(output: str | None, lines: int = 20) -> str:
-    return "\n".join((output or "").splitlines()[-lines:])
-
-
-def _last_error_line(output: str | None) -> str | None:
-    for line in reversed((output or "").splitlines()):
+                self._objects += 1
+                if self._first_object is None:
+                    self._first_object = value
+        line = line.rstrip("\n")[: self.MAX_LINE_CHARS]
+        self._tail.append(line)
         if line.strip():
-            return line.strip()[:500]
-    return None
+            self._last_line = line.strip()[:500]
+
+    def tail(self) -> str:
+        return "\n".join(self._tail)
+
+    def last_line(self) -> str | None:
+        return self._last_line
+
+    def counts(self, rows_name: str = "rows") -> dict[str, Any]:
+        """The numbers of the step's one summary object (`--format json`: e.g. sites_done,
+        pages, findings), or how many row objects it printed."""
+        if self._objects != 1 or self._first_object is None:
+            return {rows_name: self._objects} if self._objects else {}
+        return {
+            key: value for key, value in self._first_object.items()
+            if (isinstance(value, (int, float)) and not isinstance(value, bool))
+            or (isinstance(value, dict) and all(isinstance(v, int) for v in value.values()))
+        }
+
+
+def step_counts(output: str | None, rows_name: str = "rows") -> dict[str, Any]:
+    """`OutputDigest.counts` of a whole output already in memory."""
+    digest = OutputDigest()
+    for line in (output or "").splitlines():
+        digest.feed(line)
+    return digest.counts(rows_name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -368,3 +369,27 @@ def test_concurrent_claims_of_a_campaign_let_exactly_one_run(engine) -> None:  #
         statuses = sorted(conn.execute(text("SELECT status FROM campaign_run")).scalars())
     assert statuses == ["running", "skipped"]
     assert runs.claim(engine, campaign, fires[0], "cron") is None  # that fire time is taken
+
+
+def test_a_step_that_prints_a_lot_is_not_held_in_memory() -> None:
+    """Run history keeps a bounded tail and the counts, read while the step prints: the
+    scheduler buffered the whole output (`communicate()`), here 30 MB of JSON rows."""
+    import tracemalloc
+
+    from scheduler.steps import StepProcess
+
+    program = ("import sys\nfor i in range(300_000):\n"
+               "    sys.stdout.write('{\"id\": %d, \"title\": \"%s\"}\\n' % (i, 'x' * 80))\n")
+    step = StepProcess("sqlite:///unused.db", "command",
+                       {"command": shlex.join([sys.executable, "-c", program])})
+    tracemalloc.start()
+    try:
+        outcome = step.run(timeout=300)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert outcome.status == "finished", outcome.error
+    assert outcome.counts == {"rows": 300_000}
+    assert len(outcome.output_tail.splitlines()) == 20
+    assert outcome.output_tail.splitlines()[-1].startswith('{"id": 299999,')
+    assert peak < 5_000_000, f"peak {peak / 1e6:.1f} MB while reading the step's output"
