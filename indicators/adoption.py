@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
+from ecomstat.numbers import Bounds
 from indicators.adoption_calibration import calibration_design, read_totals
 from indicators.audit import (
     audit_confusions, audit_imported_at, latest_audit_set, website_prediction,
@@ -47,6 +48,13 @@ INDICATORS: tuple[IndicatorDefinition, ...] = (
                         "enterprises whose only known website is dead or unreachable"),
 )
 BREAKDOWNS = ("total", "size_class", "nace_section", "region")
+# Plausible options: more than 100,000 bootstrap replicates add nothing but hours; seeds are
+# non-negative 32-bit integers; a cell's minimum n and maximum coefficient of variation
+# (publication thresholds) are counts and ratios, never NaN or infinite.
+REPLICATES = Bounds(2, 100_000, integer=True)
+RANDOM_STATE = Bounds(0, 2**32 - 1, integer=True)
+MIN_CELL_N = Bounds(0, 1_000_000_000, integer=True)
+MAX_CELL_CV = Bounds(0, 100)
 
 
 @dataclass
@@ -86,14 +94,23 @@ def _domains(units: Units, breakdown: str) -> np.ndarray | None:
     return None if breakdown == "total" else units.domains[breakdown]
 
 
+def check_options(options: BuildOptions) -> None:
+    """Refuse implausible numbers (NaN, inf, negative seeds, ...) naming the option."""
+    REPLICATES.check(options.replicates, "--replicates", InvalidIndicatorInput)
+    if options.random_state is not None:
+        RANDOM_STATE.check(options.random_state, "--random-state", InvalidIndicatorInput)
+    MIN_CELL_N.check(options.min_n, "ECOMSTAT_MIN_CELL_N", InvalidIndicatorInput)
+    MAX_CELL_CV.check(options.max_cv, "ECOMSTAT_MAX_CELL_CV", InvalidIndicatorInput)
+    Bounds(0, 0.5, low_open=True).check(options.alpha, "alpha", InvalidIndicatorInput)
+
+
 def build_adoption(engine: Engine, options: BuildOptions | None = None) -> BuildResult:
     """Estimate every adoption indicator x breakdown with `options.method` and store them.
 
     All cells are computed first and written in one transaction: a failure writes nothing."""
     options = options or BuildOptions()
     method = Method(options.method)
-    if options.replicates < 2:
-        raise InvalidIndicatorInput("--replicates must be at least 2")
+    check_options(options)
     period = require_period(options.period, "e-commerce adoption")  # a blank period is refused
     units = load_units(engine, options.scope)
     if len(units) == 0:

@@ -18,8 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ecomstat.numbers import Bounds, where
 from indicators.calibrated_bootstrap import Calibration
 from indicators.errors import InvalidIndicatorInput
+
+# Enterprises in one size class x NACE section cell of the register: no country has a
+# billion (and the bound keeps sums of calibrated weights finite).
+ENTERPRISES = Bounds(0, 1_000_000_000, low_open=True)
 
 
 @dataclass(frozen=True)
@@ -42,13 +47,9 @@ def read_totals(path: str | Path) -> Totals:
         raise InvalidIndicatorInput(f"{path}: needs columns size_class,nace_section,enterprises")
     cells: dict[tuple[str, str], float] = {}
     for line, row in enumerate(reader, start=2):
-        key = (row["size_class"].strip(), row["nace_section"].strip().upper())
-        try:
-            total = float(row["enterprises"])
-        except (TypeError, ValueError):
-            raise InvalidIndicatorInput(f"{path}, line {line}: enterprises {row['enterprises']!r} is not a number") from None
-        if not total > 0:
-            raise InvalidIndicatorInput(f"{path}, line {line}: enterprises must be positive")
+        key = ((row["size_class"] or "").strip(), (row["nace_section"] or "").strip().upper())
+        total = ENTERPRISES.read(row["enterprises"] or "", where(path, line, "enterprises"),
+                                 InvalidIndicatorInput)
         if key in cells:
             raise InvalidIndicatorInput(f"{path}, line {line}: cell {key} repeats")
         cells[key] = total

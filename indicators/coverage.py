@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from ecomstat.numbers import Bounds
 from indicators.coverage_io import (
+    CELL_RANGE_M,
     LEVEL_NAMES,
     LEVELS,
     Cells,
@@ -42,6 +44,11 @@ METHODS = ("centroid", "area")
 TOTAL = "total"
 OUTSIDE = "outside"
 _AREA_POINTS_PER_PASS = 5_000_000  # sample points per pass of the area method: bounds memory
+# The side of a population grid square (--method area): national grids are 100 m or 1 km.
+GRID_CELL_M = Bounds(0, 100_000, low_open=True, unit="m")
+# Sample points per side of a square (--method area): 100 x 100 per square is already finer
+# than any cell-range estimate.
+AREA_SAMPLES = Bounds(1, 100, integer=True)
 
 
 @dataclass
@@ -76,8 +83,8 @@ def effective_ranges(
 ) -> np.ndarray:
     """Ranges used for coverage: missing/zero ranges take `default_range_m` (0 = the cell covers
     nothing), and `max_range_m` > 0 caps implausible estimates."""
-    if default_range_m < 0 or max_range_m < 0:
-        raise InvalidIndicatorInput("default and maximum range must not be negative")
+    CELL_RANGE_M.check(default_range_m, "--default-range", InvalidIndicatorInput)
+    CELL_RANGE_M.check(max_range_m, "--max-range", InvalidIndicatorInput)
     ranges = np.where(np.isnan(range_m), default_range_m, range_m)
     if max_range_m > 0:
         ranges = np.minimum(ranges, max_range_m)
@@ -89,8 +96,8 @@ def square_samples(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`samples`^2 points per grid square, at the centres of a samples x samples subdivision
     (row-major per square, squares in input order). Local east/north offsets on the sphere."""
-    if samples < 1 or cell_size_m <= 0:
-        raise InvalidIndicatorInput("grid cell size and samples per side must be positive")
+    GRID_CELL_M.check(cell_size_m, "ECOMSTAT_COVERAGE_GRID_CELL_M", InvalidIndicatorInput)
+    AREA_SAMPLES.check(samples, "ECOMSTAT_COVERAGE_AREA_SAMPLES", InvalidIndicatorInput)
     offsets = ((np.arange(samples) + 0.5) / samples - 0.5) * cell_size_m
     east, north = (o.ravel() for o in np.meshgrid(offsets, offsets))
     dlat = np.degrees(north / EARTH_RADIUS_M)

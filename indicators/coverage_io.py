@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ecomstat.numbers import Bounds, where
 from indicators.errors import InvalidIndicatorInput
 
 # OpenCelliD's export layout (cell_towers.csv); its dumps may come with or without this header.
@@ -43,6 +44,19 @@ _RADIO_LEVELS = {"GSM": 2, "UMTS": 3, "LTE": 4, "NR": 5, "2G": 2, "3G": 3, "4G":
 # Radio values that exist in OpenCelliD but provide no population service: rows are skipped
 # (and counted), not rejected.
 SKIPPED_RADIOS = frozenset({"NBIOT", "NB-IOT", "LTE-M", "LTEM"})
+
+LON = Bounds(-180, 180)
+LAT = Bounds(-90, 90)
+# A cell's range in metres (0 or empty: unknown). No terrestrial radio reaches further than
+# 150 km: GSM's extended cells end at 121 km (timing advance), LTE's largest PRACH format at
+# ~100 km; a larger value is a broken estimate, and 1e300 m would "cover" the whole Earth.
+CELL_RANGE_M = Bounds(0, 150_000, unit="m")
+# Inhabitants of one grid cell. The densest square kilometres on Earth hold about 100,000-
+# 200,000 people, so a 100 m or 1 km grid cell never holds a million; negative values mark
+# suppressed cells (counted as 0). The bound also keeps sums finite.
+GRID_POPULATION = Bounds(
+    None, 1_000_000, words="a number up to 1,000,000 (inhabitants of a grid cell; < 0: suppressed)"
+)
 
 
 def parse_level(value: str) -> int:
@@ -103,24 +117,12 @@ def csv_rows(path: str | Path, what: str) -> Iterator[list[str]]:
             ) from None
 
 
-def _number(text: str, path: str | Path, line: int, column: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidIndicatorInput(
-            f"{path}, line {line}: {column} must be a number, got {text!r}"
-        ) from None
-    if not math.isfinite(value):
-        raise InvalidIndicatorInput(f"{path}, line {line}: {column} must be finite, got {text!r}")
-    return value
+def _number(text: str, path: str | Path, line: int, column: str, bounds: Bounds) -> float:
+    return bounds.read(text, where(path, line, column), InvalidIndicatorInput)
 
 
 def _lon_lat(lon_text: str, lat_text: str, path: str | Path, line: int) -> tuple[float, float]:
-    lon = _number(lon_text, path, line, "lon")
-    lat = _number(lat_text, path, line, "lat")
-    if not -180 <= lon <= 180 or not -90 <= lat <= 90:
-        raise InvalidIndicatorInput(f"{path}, line {line}: lon/lat ({lon}, {lat}) out of range")
-    return lon, lat
+    return _number(lon_text, path, line, "lon", LON), _number(lat_text, path, line, "lat", LAT)
 
 
 def _columns(
@@ -190,8 +192,10 @@ def _read_cells_fast(
         table = pa_csv.read_csv(
             path,
             read_options=read,
+            # Only an empty field is missing: pyarrow's default null spellings ("NaN", "NA",
+            # "null", ...) would turn a literal NaN range into "no range" unseen.
             convert_options=pa_csv.ConvertOptions(
-                include_columns=list(names.values()), column_types=types
+                include_columns=list(names.values()), column_types=types, null_values=[""]
             ),
         )
     except (pa.ArrowException, OSError, KeyError):
@@ -210,7 +214,7 @@ def _read_cells_fast(
         return None
     if np.abs(lon).max() > 180 or np.abs(lat).max() > 90:
         return None
-    if np.isinf(range_m).any() or (range_m < 0).any():
+    if np.isinf(range_m).any() or (range_m < 0).any() or (range_m > CELL_RANGE_M.high).any():
         return None
     level = np.full(lon.shape[0], default_level or 0, dtype=np.int8)
     keep = np.ones(lon.shape[0], dtype=bool)
@@ -282,9 +286,9 @@ def _read_cells_rows(
             raise InvalidIndicatorInput(f"{path}, line {line}: radio is empty; give --technology")
         x, y = _lon_lat(row[lon_at], row[lat_at], path, line)
         range_text = row[range_at].strip()
-        range_m = _number(range_text, path, line, "range") if range_text else math.nan
-        if range_m < 0:
-            raise InvalidIndicatorInput(f"{path}, line {line}: range must not be negative")
+        range_m = (
+            _number(range_text, path, line, "range", CELL_RANGE_M) if range_text else math.nan
+        )
         lon.append(x)
         lat.append(y)
         rng.append(range_m if range_m > 0 else math.nan)
@@ -328,7 +332,9 @@ def _read_population_fast(path: str | Path, names: list[str]) -> PopulationGrid 
         table = pa_csv.read_csv(
             path,
             convert_options=pa_csv.ConvertOptions(
-                include_columns=names, column_types={name: pa.float64() for name in names}
+                include_columns=names,
+                column_types={name: pa.float64() for name in names},
+                null_values=[""],
             ),
         )
     except (pa.ArrowException, OSError, KeyError):
@@ -339,7 +345,7 @@ def _read_population_fast(path: str | Path, names: list[str]) -> PopulationGrid 
     del table
     if not (np.isfinite(lon).all() and np.isfinite(lat).all() and np.isfinite(pop).all()):
         return None
-    if np.abs(lon).max() > 180 or np.abs(lat).max() > 90:
+    if np.abs(lon).max() > 180 or np.abs(lat).max() > 90 or pop.max() > GRID_POPULATION.high:
         return None
     populated = pop > 0
     return PopulationGrid(
@@ -366,7 +372,7 @@ def _read_population_rows(path: str | Path, index: dict[str, int], column: str) 
                 f"{path}, line {line}: expected {width} fields, got {len(row)}"
             )
         total += 1
-        value = _number(row[pop_at], path, line, column)
+        value = _number(row[pop_at], path, line, column, GRID_POPULATION)
         x, y = _lon_lat(row[lon_at], row[lat_at], path, line)
         if value < 0:
             suppressed += 1

@@ -23,11 +23,11 @@ with the fewest active SIMs is suppressed too (secondary suppression, flag
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ecomstat.numbers import Bounds, where
 from indicators.coverage_io import csv_rows, file_sha256
 from indicators.errors import InvalidIndicatorInput
 
@@ -35,6 +35,15 @@ INDICATOR = "SDG_17_8_1"
 TOTAL = "total"
 USAGE_COLUMNS = ("area", "active_sims", "data_sims")
 OPTIONAL_USAGE_COLUMNS = ("data_sims_3g_plus", "market_share", "sims_per_person")
+# Plausible values. The world has about 9 billion SIMs, so one operator's count in an area is
+# below 10 billion, as is the population of any area. A market share below 0.1% or more than
+# 10 SIMs per user describe no operator whose counts could estimate a population (and keep
+# users = data_sims / (share * SIMs per person) finite).
+SIM_COUNT = Bounds(0, 10_000_000_000, integer=True)
+AREA_POPULATION = Bounds(0, 10_000_000_000, low_open=True)
+MARKET_SHARE = Bounds(0.001, 1)
+SIMS_PER_PERSON = Bounds(0.1, 10)
+MIN_COUNT = Bounds(0, 10_000_000_000, integer=True)
 
 
 @dataclass
@@ -91,30 +100,11 @@ def _header(rows: Any, path: str | Path, what: str, required: tuple[str, ...]) -
 
 
 def _count(text: str, path: str | Path, line: int, column: str) -> int:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0 or value != int(value):
-        raise InvalidIndicatorInput(
-            f"{path}, line {line}: {column} must be a whole number >= 0, got {text!r}"
-        )
-    return int(value)
+    return int(SIM_COUNT.read(text, where(path, line, column), InvalidIndicatorInput))
 
 
-def _positive(
-    text: str, path: str | Path, line: int, column: str, upper: float | None = None
-) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0 or (upper is not None and value > upper):
-        limit = f" and at most {upper:g}" if upper is not None else ""
-        raise InvalidIndicatorInput(
-            f"{path}, line {line}: {column} must be a number above 0{limit}, got {text!r}"
-        )
-    return value
+def _number(text: str, path: str | Path, line: int, column: str, bounds: Bounds) -> float:
+    return bounds.read(text, where(path, line, column), InvalidIndicatorInput)
 
 
 def _area(text: str, path: str | Path, line: int, seen: dict[str, int]) -> str:
@@ -137,12 +127,10 @@ def read_usage(
 ) -> list[AreaUsage]:
     """Read `area,active_sims,data_sims[,data_sims_3g_plus][,market_share][,sims_per_person]`.
     A per-row market share / SIMs per person wins over the default given here."""
-    if market_share is not None and not 0 < market_share <= 1:
-        raise InvalidIndicatorInput(
-            f"market share must be above 0 and at most 1, got {market_share}"
-        )
-    if sims_per_person is not None and not sims_per_person > 0:
-        raise InvalidIndicatorInput(f"SIMs per person must be above 0, got {sims_per_person}")
+    if market_share is not None:
+        MARKET_SHARE.check(market_share, "--market-share", InvalidIndicatorInput)
+    if sims_per_person is not None:
+        SIMS_PER_PERSON.check(sims_per_person, "--sims-per-person", InvalidIndicatorInput)
     rows = csv_rows(path, "usage")
     required = USAGE_COLUMNS + (("data_sims_3g_plus",) if three_g_plus_only else ())
     index = _header(rows, path, "usage", required)
@@ -175,7 +163,7 @@ def read_usage(
             raise InvalidIndicatorInput(f"{path}, line {line}: data_sims_3g_plus is empty")
         share_text = row[share_at].strip() if share_at is not None else ""
         if share_text:
-            share = _positive(share_text, path, line, "market_share", upper=1.0)
+            share = _number(share_text, path, line, "market_share", MARKET_SHARE)
         elif market_share is not None:
             share = market_share
         else:
@@ -184,7 +172,7 @@ def read_usage(
             )
         spp_text = row[spp_at].strip() if spp_at is not None else ""
         if spp_text:
-            spp = _positive(spp_text, path, line, "sims_per_person")
+            spp = _number(spp_text, path, line, "sims_per_person", SIMS_PER_PERSON)
         elif sims_per_person is not None:
             spp = sims_per_person
         else:
@@ -208,7 +196,9 @@ def read_area_population(path: str | Path) -> dict[str, float]:
             raise InvalidIndicatorInput(f"{path}, line {line}: missing fields")
         name = _area(row[index["area"]], path, line, seen)
         seen[name] = line
-        population[name] = _positive(row[index["population"]], path, line, "population")
+        population[name] = _number(
+            row[index["population"]], path, line, "population", AREA_POPULATION
+        )
     if not population:
         raise InvalidIndicatorInput(f"population file {path} has no areas")
     return population
@@ -220,8 +210,7 @@ def estimate_internet_use(
     """One row per area of the usage file (file order), then the total (see module docstring).
     Population areas without usage data get a row flagged `no-usage-data` and stay out of the
     total."""
-    if min_count < 0:
-        raise InvalidIndicatorInput("--min-count must not be negative")
+    MIN_COUNT.check(min_count, "--min-count", InvalidIndicatorInput)
     unknown = [u.area for u in usage if u.area not in population]
     if unknown:
         raise InvalidIndicatorInput(
@@ -304,6 +293,7 @@ def run_internet_use(
     three_g_plus_only: bool = False,
 ) -> InternetUseResult:
     """Read and validate both files, then estimate SDG 17.8.1 per home area and in total."""
+    MIN_COUNT.check(min_count, "--min-count", InvalidIndicatorInput)  # before reading files
     usage = read_usage(
         usage_path,
         three_g_plus_only=three_g_plus_only,

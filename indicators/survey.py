@@ -32,6 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from ecomstat.numbers import Bounds, where
 from indicators.coverage_io import file_sha256
 from indicators.errors import InvalidIndicatorInput
 from indicators.methods import PREFERENCE, SURVEY_METHOD
@@ -39,6 +40,8 @@ from indicators.results import IndicatorRecord, breakdown_key, read_values, writ
 
 Z95 = 1.959963984540054
 REQUIRED = ("indicator", "breakdown", "estimate")
+# Estimates, their standard errors and interval ends are percentages (points).
+PERCENT = Bounds(0, 100, words="a percentage from 0 to 100")
 
 
 class Verdict(str, enum.Enum):
@@ -105,22 +108,12 @@ def _survey_value(path: Path, line: int, row: dict[str, str | None]) -> SurveyVa
         text = (row.get(column) or "").strip()
         if not text:
             return None
-        try:
-            value = float(text)
-        except ValueError:
-            raise InvalidIndicatorInput(
-                f"{path}, line {line}: {column} {text!r} is not a number"
-            ) from None
-        if not math.isfinite(value) or value < 0:
-            raise InvalidIndicatorInput(f"{path}, line {line}: {column} must be a number >= 0")
-        return value
+        return PERCENT.read(text, where(path, line, column), InvalidIndicatorInput)
 
     indicator = (row.get("indicator") or "").strip()
     estimate = number("estimate")
     if not indicator or estimate is None:
         raise InvalidIndicatorInput(f"{path}, line {line}: indicator and estimate are required")
-    if estimate > 100:
-        raise InvalidIndicatorInput(f"{path}, line {line}: estimate is a percentage (0-100)")
     se = number("se")
     low, high = number("ci_low"), number("ci_high")
     if se is None and low is not None and high is not None:

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
+from ecomstat.numbers import EMPLOYEES
 from indicators.errors import IndicatorError, InvalidIndicatorInput
 
 TASKS = ("web_sales", "marketplace", "social_media")
@@ -98,8 +99,7 @@ class Scope:
     def __post_init__(self) -> None:
         if self.nace not in {"eurostat", "all"}:
             raise InvalidIndicatorInput(f"unknown NACE scope {self.nace!r} (use eurostat or all)")
-        if self.min_employees < 0:
-            raise InvalidIndicatorInput("the minimum number of persons employed cannot be negative")
+        EMPLOYEES.check(self.min_employees, "--min-employees", InvalidIndicatorInput)
 
     def admits(self, employees: int | None, size: str | None, nace: str | None,
                section: str | None) -> bool:

@@ -17,6 +17,7 @@ from typing import Any
 
 import tldextract
 
+from ecomstat.numbers import EMPLOYEES, Bounds
 from ecomstat.urls import TEST_TLD, canonicalize_url, site_root
 from register.countries import NON_ISO_HINTS, country_names
 from register.mapping import CANONICAL_COLUMNS, ColumnMapping
@@ -24,6 +25,9 @@ from register.nace import nace_spellings
 from store.models import Enterprise
 
 REQUIRED = ("id", "name", "country", "nace")
+# A design weight is how many register units a unit stands for: positive, finite, and no
+# register holds a billion enterprises (the bound also keeps sums of weights finite).
+WEIGHT = Bounds(0, 1_000_000_000, low_open=True, words="a positive number up to 1,000,000,000")
 SIZE_CLASSES = ("0-9", "10-49", "50-249", "250+")
 # Ways registers write the size classes; anything else needs a value map in the mapping file.
 _SIZE_SPELLINGS = {s: s for s in SIZE_CLASSES} | {
@@ -197,6 +201,8 @@ class RowValidator:
         email_ok = _EMAIL.match
         leaf_tlds = _LEAF_TLDS
         isfinite = math.isfinite
+        max_employees = EMPLOYEES.high
+        max_weight = WEIGHT.high
 
         def fast(raw: list[str]) -> RowResult | None:
             if pad:
@@ -226,6 +232,8 @@ class RowValidator:
                 if not (employees_text.isascii() and employees_text.isdigit()):
                     return None  # signs, decimals, odd digits: the full validator decides
                 count = int(employees_text)
+                if count > max_employees:
+                    return None
                 employees: int | None = count
                 derived = ("0-9" if count < 10 else "10-49" if count < 50
                            else "50-249" if count < 250 else "250+")
@@ -260,7 +268,7 @@ class RowValidator:
                     weight = float(weight_text)
                 except ValueError:
                     return None
-                if not (isfinite(weight) and weight > 0):
+                if not (isfinite(weight) and 0 < weight <= max_weight):
                     return None
             return (
                 (ident, name, legal_form or None, address or None, postcode or None,
@@ -315,19 +323,11 @@ class RowValidator:
 
         employees: int | None = None
         if employees_text:
-            try:
-                employees = int(employees_text)
-            except ValueError:
-                try:
-                    as_float = float(employees_text)
-                except ValueError:
-                    as_float = math.nan
-                employees = int(as_float) if as_float.is_integer() else None
-                if employees is None:
-                    problems.append(("employees", f"{employees_text!r} is not a whole number"))
-            if employees is not None and employees < 0:
-                problems.append(("employees", f"{employees_text!r} is negative"))
-                employees = None
+            count, problem = EMPLOYEES.parse(employees_text)
+            if count is None:
+                problems.append(("employees", str(problem)))
+            else:
+                employees = int(count)
 
         size_class = _SIZE_SPELLINGS.get(size_text) if size_text else None
         if size_text and size_class is None:
@@ -358,12 +358,9 @@ class RowValidator:
 
         weight: float | None = None
         if weight_text:
-            try:
-                weight = float(weight_text)
-            except ValueError:
-                weight = math.nan
-            if not (math.isfinite(weight) and weight > 0):
-                problems.append(("weight", f"{weight_text!r} is not a positive number"))
+            weight, problem = WEIGHT.parse(weight_text)
+            if problem is not None:
+                problems.append(("weight", problem))
 
         record = {
             "id": ident, "name": name, "legal_form": legal_form or None,

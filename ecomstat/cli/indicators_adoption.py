@@ -47,16 +47,24 @@ def build(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Estimate the e-commerce adoption indicators (all breakdowns) and store them."""
-    from indicators.adoption import BuildOptions, build_adoption
+    from indicators.adoption import RANDOM_STATE, REPLICATES, BuildOptions, build_adoption
+    from indicators.errors import InvalidIndicatorInput
     from indicators.units import Scope
 
     st = state(ctx)
     settings = st.settings
+    # An option or its setting: checked here so that a refusal names the one the user gave.
+    if replicates is None:
+        replicates = REPLICATES.check(settings.getint("ECOMSTAT_BOOTSTRAP_REPLICATES"),
+                                      "ECOMSTAT_BOOTSTRAP_REPLICATES", InvalidIndicatorInput)
+    if random_state is None:
+        random_state = RANDOM_STATE.check(settings.getint("ECOMSTAT_RANDOM_STATE"),
+                                          "ECOMSTAT_RANDOM_STATE", InvalidIndicatorInput)
     options = BuildOptions(
         method=method,
         audit_set=audit,
-        replicates=replicates if replicates is not None else settings.getint("ECOMSTAT_BOOTSTRAP_REPLICATES"),
-        random_state=random_state if random_state is not None else settings.getint("ECOMSTAT_RANDOM_STATE"),
+        replicates=replicates,
+        random_state=random_state,
         scope=Scope(min_employees=min_employees, nace=nace_scope),
         totals=totals,
         min_n=settings.getint("ECOMSTAT_MIN_CELL_N"),

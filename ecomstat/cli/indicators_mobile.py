@@ -11,6 +11,7 @@ import typer
 
 from ecomstat.cli.common import OutputFormat, emit_rows, err_console, state
 from ecomstat.cli.indicators import app
+from ecomstat.numbers import Bounds
 
 # The libraries (numpy/scipy) are imported inside the commands: `ecomstat` starts faster.
 
@@ -49,6 +50,24 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
 class CoverageMethod(str, enum.Enum):
     centroid = "centroid"
     area = "area"
+
+
+def _checked(
+    ctx: typer.Context,
+    value: float | None,
+    option: str | None,
+    setting: str,
+    bounds: Bounds,
+) -> float:
+    """The option's value, else the setting's, checked for finiteness and plausibility here so
+    that a refusal names the one the user gave (one line, exit 2)."""
+    from indicators.errors import InvalidIndicatorInput
+
+    settings = state(ctx).settings
+    if value is not None and option is not None:
+        return bounds.check(value, option, InvalidIndicatorInput)
+    read = settings.getint if bounds.integer else settings.getfloat
+    return bounds.check(read(setting), setting, InvalidIndicatorInput)
 
 
 def _period(period: Optional[str]) -> str:
@@ -118,9 +137,18 @@ def coverage(
 
     With --store the values are written as indicator SDG_9_c_1.
     """
-    from indicators.coverage import coverage_records, run_coverage
+    from indicators.coverage import AREA_SAMPLES, GRID_CELL_M, coverage_records, run_coverage
+    from indicators.coverage_io import CELL_RANGE_M
 
     settings = state(ctx).settings
+    default_range_m = _checked(
+        ctx, default_range, "--default-range", "ECOMSTAT_COVERAGE_DEFAULT_RANGE_M", CELL_RANGE_M
+    )
+    max_range_m = _checked(
+        ctx, max_range, "--max-range", "ECOMSTAT_COVERAGE_MAX_RANGE_M", CELL_RANGE_M
+    )
+    cell_size_m = _checked(ctx, None, None, "ECOMSTAT_COVERAGE_GRID_CELL_M", GRID_CELL_M)
+    samples = int(_checked(ctx, None, None, "ECOMSTAT_COVERAGE_AREA_SAMPLES", AREA_SAMPLES))
     with err_console.status("computing mobile coverage"):
         result = run_coverage(
             cells,
@@ -131,15 +159,11 @@ def coverage(
             population_column=population_column
             or str(settings["ECOMSTAT_COVERAGE_POPULATION_COLUMN"]),
             area_property=area_property,
-            default_range_m=default_range
-            if default_range is not None
-            else settings.getfloat("ECOMSTAT_COVERAGE_DEFAULT_RANGE_M"),
-            max_range_m=max_range
-            if max_range is not None
-            else settings.getfloat("ECOMSTAT_COVERAGE_MAX_RANGE_M"),
+            default_range_m=default_range_m,
+            max_range_m=max_range_m,
             cdma_level=str(settings["ECOMSTAT_COVERAGE_CDMA_LEVEL"]),
-            cell_size_m=settings.getfloat("ECOMSTAT_COVERAGE_GRID_CELL_M"),
-            samples=settings.getint("ECOMSTAT_COVERAGE_AREA_SAMPLES"),
+            cell_size_m=cell_size_m,
+            samples=samples,
             urban_rural=urban_rural,
         )
     records = coverage_records(result, _period(period)) if store else []
@@ -193,15 +217,14 @@ def internet_use(
 
     With --store the values are written as indicator SDG_17_8_1.
     """
-    from indicators.internet_use import internet_use_records, run_internet_use
+    from indicators.internet_use import MIN_COUNT, internet_use_records, run_internet_use
 
-    settings = state(ctx).settings
     result = run_internet_use(
         usage,
         population,
-        min_count=min_count
-        if min_count is not None
-        else settings.getint("ECOMSTAT_INTERNET_USE_MIN_COUNT"),
+        min_count=int(
+            _checked(ctx, min_count, "--min-count", "ECOMSTAT_INTERNET_USE_MIN_COUNT", MIN_COUNT)
+        ),
         market_share=market_share,
         sims_per_person=sims_per_person,
         three_g_plus_only=three_g_plus_only,

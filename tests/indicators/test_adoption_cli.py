@@ -171,6 +171,7 @@ def test_scope_options_and_calibration(populated, tmp_path: Path) -> None:
 
 def test_command_line_exit_code_two_on_bad_audit(tmp_path: Path) -> None:
     db = tmp_path / "e.db"
+    db.touch()  # commands refuse a missing store
     bad = tmp_path / "audit.csv"
     bad.write_text("enterprise_id,web_sales\nX1,yes\n")
     done = subprocess.run([sys.executable, "-m", "ecomstat", "--db", str(db), "audit", "import", str(bad)],

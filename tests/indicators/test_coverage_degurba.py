@@ -112,6 +112,7 @@ def test_store_keeps_the_urban_rural_rows_apart_from_the_areas(tmp_path: Path) -
     )
     cells = tmp_path / "cells.csv"
     cells.write_text("lon,lat,range,radio\n10.02,50.013,800,GSM\n")
+    (tmp_path / "store.db").touch()  # commands refuse a missing store
     db = f"sqlite:///{tmp_path / 'store.db'}"
     result = runner.invoke(
         app,

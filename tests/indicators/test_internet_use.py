@@ -160,15 +160,15 @@ def test_store_is_idempotent(db_url: str, files: dict[str, Path]) -> None:
             "area,active_sims,data_sims\nNorth,10.5,3\n",
             None,
             [],
-            "active_sims must be a whole number",
+            "line 2, column active_sims: '10.5' is not a whole number",
         ),
-        ("area,active_sims,data_sims\nNorth,10,-3\n", None, [], "data_sims must be a whole number"),
+        ("area,active_sims,data_sims\nNorth,10,-3\n", None, [], "column data_sims: '-3' is not"),
         ("area,active_sims,data_sims\nNorth,10,30\n", None, [], "exceeds active_sims"),
         (
             "area,active_sims,data_sims,market_share\nNorth,10,3,1.5\n",
             None,
             [],
-            "market_share must be",
+            "column market_share: '1.5' is not a number from 0.001 to 1",
         ),
         ("area,active_sims,data_sims\nNorth,10,3\nNorth,10,3\n", None, [], "repeats line 2"),
         (
@@ -180,9 +180,9 @@ def test_store_is_idempotent(db_url: str, files: dict[str, Path]) -> None:
         ("area,active_sims,data_sims\nNorth,10,3\n", None, ["--3g-plus-only"], "data_sims_3g_plus"),
         ("", None, [], "is empty"),
         ("area,active_sims,data_sims\n", None, [], "has no areas"),
-        (None, "area,population\nNorth,0\n", [], "population must be a number above 0"),
+        (None, "area,population\nNorth,0\n", [], "column population: '0' is not a number above 0"),
         (None, "area,people\nNorth,10\n", [], "lacks column(s) population"),
-        (None, None, ["--market-share", "2"], "market share must be above 0 and at most 1"),
+        (None, None, ["--market-share", "2"], "--market-share: 2.0 is not a number"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_stores_nothing(

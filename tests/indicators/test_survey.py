@@ -97,8 +97,8 @@ def test_several_periods_need_a_period(engine: Engine, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text,message", [
     ("indicator,estimate\nECOM_WEB_SALES,3\n", "needs columns indicator,breakdown,estimate"),
-    ("indicator,breakdown,estimate\nECOM_WEB_SALES,total,abc\n", "line 2: estimate 'abc' is not"),
-    ("indicator,breakdown,estimate\nECOM_WEB_SALES,total,130\n", "line 2: estimate is a percentage"),
+    ("indicator,breakdown,estimate\nECOM_WEB_SALES,total,abc\n", "line 2, column estimate: 'abc' is not"),
+    ("indicator,breakdown,estimate\nECOM_WEB_SALES,total,130\n", "line 2, column estimate: '130' is not a percentage"),
     ("indicator,breakdown,estimate\nECOM_WEB_SALES,size_class,3\n", "line 2: breakdown 'size_class'"),
     ("indicator,breakdown,estimate,ci_low,ci_high\nECOM_WEB_SALES,total,3,5,1\n", "ci_high is below"),
     ("indicator,breakdown,estimate\nECOM_WEB_SALES,a=1;b=2,3\nECOM_WEB_SALES,b=2;a=1,4\n",
@@ -115,6 +115,7 @@ def test_bad_survey_files(tmp_path: Path, text: str, message: str) -> None:
 def test_bad_survey_is_one_line_exit_2(tmp_path: Path) -> None:
     survey = tmp_path / "survey.csv"
     survey.write_bytes(b"\xff\xfe\x00binary")
+    (tmp_path / "store.db").touch()  # commands refuse a missing store
     db = f"sqlite:///{tmp_path / 'store.db'}"
     result = runner.invoke(app, ["--db", db, "indicators", "compare", "--survey", str(survey)])
     assert result.exit_code == 2
