@@ -9,3 +9,13 @@ class StoreError(EcomstatError):
 
 class ReadOnlyViolation(BadInput):
     """A statement tried to write through a read-only connection."""
+
+
+class DatabaseUrlError(BadInput):
+    """The database URL is malformed, names a database other than SQLite or PostgreSQL, or
+    asks for a driver or connection option that does not exist."""
+
+
+class DatabaseUnavailable(StoreError):
+    """The database named by a well-formed URL cannot be opened: server unreachable, unknown
+    database or role, authentication refused, or (SQLite) no file at that path."""

@@ -17,7 +17,11 @@ def alembic_config(engine: Engine | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # Alembic's config is a ConfigParser: a "%" (a percent-encoded password such as p%40ss,
+        # a Unix socket as ?host=%2Fvar%2Frun%2Fpostgresql) must be doubled or it is read as
+        # interpolation syntax. Migrations run on the handed-over connection anyway (env.py).
+        url = engine.url.render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

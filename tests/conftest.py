@@ -76,9 +76,16 @@ def _truncate_all(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
+def _sqlite_file_url(tmp_path: Path) -> str:
+    # The file exists (empty), as the PostgreSQL database does: commands other than `db
+    # upgrade`, `register import`, `demo` refuse a missing SQLite file instead of creating one.
+    (tmp_path / "ecomstat.db").touch()
+    return f"sqlite:///{tmp_path / 'ecomstat.db'}"
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'ecomstat.db'}"
+    return _sqlite_file_url(tmp_path)
 
 
 @pytest.fixture
@@ -93,7 +100,7 @@ def sqlite_engine(sqlite_url: str) -> Iterator[Engine]:
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL for each backend: the store tests run against both."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ecomstat.db'}"
+        yield _sqlite_file_url(tmp_path)
         return
     url = request.getfixturevalue("postgres_url")
     yield url

@@ -56,7 +56,7 @@ def register_import(
     """Validate a register CSV and import it as a new snapshot (all or nothing)."""
     from register.importer import import_register
 
-    engine = state(ctx).engine()
+    engine = state(ctx).engine(create=True)  # importing the register may start a new store
     with progress(transient=True) as bar:
         task = bar.add_task(f"importing {file.name}", total=None, rate="")
 

@@ -68,6 +68,7 @@ def test_classify_products_each_prints_one_object_per_product(tmp_path: Path,
 def test_model_evaluate_scores_a_products_model_on_labelled_titles(tmp_path: Path) -> None:
     labels = write_labels(tmp_path / "labels.csv")
     env = {"ECOMSTAT_DATA_DIR": str(tmp_path / "data")}
+    (tmp_path / "e.db").touch()  # commands refuse a missing store
     db = f"sqlite:///{tmp_path / 'e.db'}"
     trained = runner.invoke(app, ["--db", db, "model", "train", "products", "--labels",
                                   str(labels), "--name", "office"], env=env)

@@ -37,6 +37,7 @@ def labels_csv(workdir: Path) -> Path:
 def trained(workdir: Path, labels_csv: Path) -> dict[str, str]:
     """Train `office` once for the module; returns the env and db the CLI calls use."""
     env = {"ECOMSTAT_DATA_DIR": str(workdir / "data")}
+    (workdir / "store.db").touch()  # commands refuse a missing store
     db = f"sqlite:///{workdir / 'store.db'}"
     result = runner.invoke(
         app, ["--db", db, "model", "train", "products", "--labels", str(labels_csv),

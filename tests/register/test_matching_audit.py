@@ -55,6 +55,7 @@ def test_match_bad_threshold_or_model_is_bad_input(tmp_path: Path, args: list[st
     files["array"].write_text("[1, 2]", "utf-8")
     files["short"].write_text(json.dumps({**shipped, "coef": shipped["coef"][:-1]}), "utf-8")
     args = [a.format(**{k: str(v) for k, v in files.items()}) for a in args]
+    (tmp_path / "e.db").touch()  # commands refuse a missing store
     db = f"sqlite:///{tmp_path / 'e.db'}"
     result = runner.invoke(app, ["--db", db, "register", "match", *args])
     assert result.exit_code == 2, result.output

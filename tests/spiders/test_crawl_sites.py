@@ -158,6 +158,7 @@ def test_crawl_in_several_processes_equals_one_process(
     hosts = [site_host(i) for i in range(10)]
     monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(crawl_env / "hosts.txt", hosts)))
     urls = write_lines(crawl_env / "urls.txt", [f"http://{host}/" for host in hosts])
+    (crawl_env / "one-process.db").touch()  # commands refuse a missing store
     reference = f"sqlite:///{crawl_env / 'one-process.db'}"
     result = _crawl(reference, "--urls", str(urls), "--processes", "1")
     assert result.exit_code == 0, result.output
