@@ -31,15 +31,26 @@ class DomainList:
     """A set of domains matched on the host and each of its parent domains, so an entry
     `myshopify.com` also blocks `shop.myshopify.com`. A `.test` wrapper is ignored."""
 
-    def __init__(self, domains: Iterable[str]) -> None:
+    def __init__(self, domains: Iterable[str], added: Iterable[str] = ()) -> None:
         self.domains = frozenset(d.lower() for d in domains)
+        # entries the ECOMSTAT_URL_BLOCKLIST file added: a person's decision, which no rule
+        # overrides (a company named like a shipped entry keeps its own domain, not these)
+        self.added = frozenset(d.lower() for d in added)
 
-    def __contains__(self, host_or_url: str) -> bool:
+    @staticmethod
+    def _parents(host_or_url: str) -> list[str]:
         host = hostname(host_or_url)
         if host.endswith("." + TEST_TLD):
             host = host[: -len(TEST_TLD) - 1]
         parts = host.split(".")
-        return any(".".join(parts[i:]) in self.domains for i in range(len(parts) - 1))
+        return [".".join(parts[i:]) for i in range(len(parts) - 1)]
+
+    def __contains__(self, host_or_url: str) -> bool:
+        return any(d in self.domains for d in self._parents(host_or_url))
+
+    def added_by_user(self, host_or_url: str) -> bool:
+        """Blocked by an entry of the ECOMSTAT_URL_BLOCKLIST file (not the shipped list)."""
+        return any(d in self.added for d in self._parents(host_or_url))
 
     def __len__(self) -> int:
         return len(self.domains)
@@ -59,7 +70,8 @@ def load_blocklist(settings: Settings | None = None) -> DomainList:
         except UnicodeDecodeError:
             raise InvalidCandidateInput(f"ECOMSTAT_URL_BLOCKLIST: {path} is not UTF-8 text") from None
         allowed = {entry[1:].strip().lstrip(".") for entry in edits if entry.startswith("!")}
-        domains = (domains - allowed) | {entry for entry in edits if not entry.startswith("!")}
+        added = {entry for entry in edits if not entry.startswith("!")}
+        return DomainList((domains - allowed) | added, added - domains)
     return DomainList(domains)
 
 

@@ -1,7 +1,11 @@
 """Country resolution (code or English name) and the domain suffixes firms of a country use.
 
 English names come from register.countries (the shipped ISO 3166 list) plus the phonenumbers
-package's region names, and a few everyday aliases (UK, USA, Holland, Deutschland, ...).
+package's region names, a few everyday aliases (UK, USA, Holland, Deutschland, ...), and the
+long forms official and encyclopaedic texts write (`Kingdom of the Netherlands`, `Republic of
+Ireland`, `Federal Republic of Germany`): a leading `Kingdom of`, `Republic of`, ... is dropped
+when the full text is not a known name. `lookup_country` returns None for a name it does not
+know, so a caller can go on without country suffixes instead of refusing a whole file.
 """
 
 from __future__ import annotations
@@ -36,7 +40,29 @@ _ALIASES = {
     "HOLY SEE": "VA", "MICRONESIA FEDERATED STATES OF": "FM", "PALESTINE STATE OF": "PS",
     "ST LUCIA": "LC", "ST KITTS AND NEVIS": "KN", "ST VINCENT AND THE GRENADINES": "VC",
     "MACAO": "MO", "BRUNEI DARUSSALAM": "BN",
+    # long and colloquial forms whose generic reduction would be wrong or that no list holds
+    "REPUBLIC OF CHINA": "TW", "PEOPLE'S REPUBLIC OF CHINA": "CN", "PRC": "CN", "MAINLAND CHINA": "CN",
+    "DEMOCRATIC PEOPLE'S REPUBLIC OF KOREA": "KP", "DPRK": "KP", "KOREA SOUTH": "KR", "KOREA NORTH": "KP",
+    "UAE": "AE", "EMIRATES": "AE", "KSA": "SA", "DRC": "CD", "U.K.": "GB", "US OF A": "US",
+    "HONG KONG SAR": "HK", "MACAU SAR": "MO", "MACEDONIA": "MK", "NORTH MACEDONIA": "MK",
+    "SWAZILAND": "SZ", "BURMA": "MM", "EAST TIMOR": "TL", "CAPE VERDE": "CV", "WEST GERMANY": "DE",
+    "ENGLAND AND WALES": "GB", "THE BAHAMAS": "BS", "THE GAMBIA": "GM", "VATICAN CITY": "VA",
+    "SLOVAK REPUBLIC": "SK", "KYRGYZ REPUBLIC": "KG", "SWISS CONFEDERATION": "CH", "LAO PDR": "LA",
+    "ARGENTINE REPUBLIC": "AR", "HELLENIC REPUBLIC": "GR", "FRENCH REPUBLIC": "FR",
+    "ITALIAN REPUBLIC": "IT", "PORTUGUESE REPUBLIC": "PT", "LEBANESE REPUBLIC": "LB",
 }
+
+# Leading words of official long forms, longest first: `Federal Republic of Germany` -> Germany.
+_LONG_FORM_PREFIXES = tuple(sorted((
+    "kingdom of", "republic of", "federal republic of", "federative republic of", "people s republic of",
+    "islamic republic of", "democratic republic of", "socialist republic of", "arab republic of",
+    "united republic of", "state of", "commonwealth of", "principality of", "grand duchy of",
+    "sultanate of", "emirate of", "hashemite kingdom of", "plurinational state of",
+    "bolivarian republic of", "oriental republic of", "democratic socialist republic of",
+    "federal democratic republic of", "independent state of", "co operative republic of",
+    "union of", "federation of",
+), key=len, reverse=True))
+_LONG_FORM_SUFFIXES = ("republic", "federation", "kingdom", "confederation")
 
 
 def _key(name: str) -> str:
@@ -66,16 +92,41 @@ def _codes_by_name() -> dict[str, str]:
     return table
 
 
+def _long_form_code(key: str) -> str | None:
+    """The code of a long form (`kingdom of the netherlands`, `slovak republic`), or None."""
+    table = _codes_by_name()
+    for prefix in _LONG_FORM_PREFIXES:
+        if key.startswith(prefix + " ") or key == prefix:
+            rest = _key(key[len(prefix):])
+            if rest in table:
+                return table[rest]
+    for suffix in _LONG_FORM_SUFFIXES:
+        if key.endswith(" " + suffix):
+            rest = _key(key[: -len(suffix)])
+            if rest in table:
+                return table[rest]
+    return None
+
+
 @lru_cache(maxsize=4096)
-def resolve_country(value: str) -> str:
-    """ISO 3166 alpha-2 code for a code (`de`, `DE`) or English name (`Germany`)."""
+def lookup_country(value: str) -> str | None:
+    """ISO 3166 alpha-2 code for a code (`de`, `DE`) or English name (`Germany`, `Kingdom of
+    the Netherlands`, `USA`); None when the text names no country this module knows."""
     text = (value or "").strip()
     if not text:
-        raise InvalidCandidateInput("country is empty")
+        return None
     upper = text.upper()
     if len(upper) == 2 and upper in set(_codes_by_name().values()) | set(suffix_table()):
         return _ALIASES.get(upper, upper)
-    code = _codes_by_name().get(_key(text))
+    key = _key(text)
+    return _codes_by_name().get(key) or _long_form_code(key)
+
+
+def resolve_country(value: str) -> str:
+    """ISO 3166 alpha-2 code for a code or English name; BadInput when it is not one."""
+    if not (value or "").strip():
+        raise InvalidCandidateInput("country is empty")
+    code = lookup_country(value)
     if code is None:
         raise InvalidCandidateInput(
             f"unknown country {value!r} (use an ISO code like DE or an English name like Germany)")
@@ -91,6 +142,9 @@ def suffix_table() -> dict[str, list[str]]:
 
 
 def country_suffixes(country: str) -> list[str]:
-    """Domain suffixes for `country`, most used first; the ccTLD when none is listed."""
+    """Domain suffixes for `country`, most used first; the ccTLD when none is listed; none for
+    an empty (unknown) country."""
     code = country.upper()
+    if not code:
+        return []  # unknown country: the generator adds .com, .net and .org only
     return list(suffix_table().get(code) or [code.lower()])

@@ -250,7 +250,7 @@ def _store(engine: Engine, by_enterprise: dict[str, list[Candidate]], results: d
                         summary.dead += 1
                     continue
                 final = result.final_url or result.url
-                if final in blocklist or hostname(final) in blocklist:
+                if _blocked(final, candidate, blocklist):
                     continue
                 reason = parked_reason(result.text, final, result.links)
                 if reason:
@@ -269,3 +269,12 @@ def _store(engine: Engine, by_enterprise: dict[str, list[Candidate]], results: d
                     if candidate.source == "register":
                         break  # the register's URL answers: no need to guess others
     return found
+
+
+def _blocked(final: str, candidate: Candidate, blocklist: Any) -> bool:
+    """Whether the site a candidate led to is a directory, marketplace or social network. The
+    generator proposes a listed domain only to the company of that name (Google: google.com),
+    so the candidate's own domain stays, unless the office's own blocklist file lists it."""
+    if final not in blocklist and hostname(final) not in blocklist:
+        return False
+    return blocklist.added_by_user(final) or registered_domain(final) != candidate.domain

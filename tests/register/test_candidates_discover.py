@@ -148,3 +148,24 @@ def test_discover_is_idempotent_and_keeps_links(engine: Engine) -> None:
     assert rows["https://schulz-handel.de/"] == ("parked", "E2", "name-guess")
     assert rows["https://www.schulz-handel.de/"] == ("linked", "E2", "manual")  # never touched
     assert len(rows) == 6  # + dead e-mail domains of E2, E3 and E4's dead register URL
+
+
+def test_a_company_keeps_its_own_blocklisted_domain(sqlite_engine: Engine) -> None:
+    """google.com is on the shipped blocklist (a search engine, never another firm's site), yet
+    it is Google's own site: discovery stores it for Google, and never for anyone else."""
+    with Session(sqlite_engine) as session, session.begin():
+        session.add_all([Enterprise(id="G", name="Google LLC", country="US", nace="63.12", employees=900),
+                         Enterprise(id="X", name="Xylo Tools Inc", country="US", nace="25.73", employees=20,
+                                    email="sales@xylo-tools.com")])
+
+    def prober(tasks, settings):  # every candidate answers; xylo-tools.com redirects to google
+        return {task["key"]: ProbeResult(task["key"], task["urls"][0], "ok", 200,
+                                         "https://www.google.com/" if task["key"] == "xylo-tools.com"
+                                         else task["urls"][0], "Home", "Welcome to our site")
+                for task in tasks}
+
+    discover(sqlite_engine, Settings({}), prober=prober)
+    with Session(sqlite_engine) as session:
+        owners = {w.url: w.enterprise_id for w in session.scalars(select(Website))}
+    assert owners.get("https://google.com/") == "G" or owners.get("https://www.google.com/") == "G"
+    assert "X" not in {owner for url, owner in owners.items() if "google" in url}
