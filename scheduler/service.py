@@ -25,7 +25,7 @@ from ecomstat.settings import Settings
 from scheduler import runs
 from scheduler.campaigns import JOB_TABLE, job_id, schedule_job
 from scheduler.jobs import ACTIVE
-from store import make_engine, transaction, upgrade
+from store import make_engine, require_current, transaction
 from store.models import Campaign
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ class SchedulerService:
                 self.scheduler.remove_job(jid)
 
     def run(self, install_signal_handlers: bool = True) -> None:
-        upgrade(self.engine)
+        require_current(self.engine)  # the scheduler never migrates a shared database
         recovered = runs.recover_interrupted(self.engine)
         if recovered:
             log.warning("marked %d run(s) interrupted: %s", len(recovered), recovered)

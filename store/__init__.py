@@ -18,6 +18,7 @@ _EXPORTS = {
     "transaction": "store.engine",
     "current_revision": "store.migrate",
     "head_revision": "store.migrate",
+    "require_current": "store.migrate",
     "upgrade": "store.migrate",
 }
 
@@ -26,7 +27,7 @@ __all__ = sorted(_EXPORTS)
 if TYPE_CHECKING:
     from store.engine import (is_sqlite, lock_row, make_engine, normalise_url, session_factory,
                               transaction)
-    from store.migrate import current_revision, head_revision, upgrade
+    from store.migrate import current_revision, head_revision, require_current, upgrade
 
 
 def __getattr__(name: str) -> Any:

@@ -19,3 +19,8 @@ class DatabaseUrlError(BadInput):
 class DatabaseUnavailable(StoreError):
     """The database named by a well-formed URL cannot be opened: server unreachable, unknown
     database or role, authentication refused, or (SQLite) no file at that path."""
+
+
+class SchemaMismatch(StoreError):
+    """The database's schema revision is not the one this ecomstat was written for (older:
+    run `ecomstat db upgrade`; newer: upgrade ecomstat), or there is no schema at all."""

@@ -3,6 +3,7 @@ developer machine without the service, and FAIL in CI (CI=true) where the servic
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -41,9 +42,8 @@ def _port_open(host: str, port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+@contextlib.contextmanager
+def _new_pg_database() -> Iterator[str]:
     require_service(_port_open("127.0.0.1", 5432), "PostgreSQL at 127.0.0.1:5432")
     name = f"ecomstat_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
@@ -56,6 +56,20 @@ def postgres_url() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    with _new_pg_database() as url:
+        yield url
+
+
+@pytest.fixture
+def empty_pg_url() -> Iterator[str]:
+    """A new PostgreSQL database with no schema, for one test, dropped afterwards."""
+    with _new_pg_database() as url:
+        yield url
 
 
 @pytest.fixture
@@ -103,9 +117,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield _sqlite_file_url(tmp_path)
         return
     url = request.getfixturevalue("postgres_url")
-    yield url
     engine = make_engine(url)
-    upgrade(engine)
+    upgrade(engine)  # only `db upgrade` migrates a server database; commands check the revision
+    yield url
     _truncate_all(engine)
     engine.dispose()
 
