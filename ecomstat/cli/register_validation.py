@@ -29,7 +29,10 @@ def candidates(
     """Print candidate website URLs per enterprise (best first, no network)."""
     from register.candidates import candidates_for_file
 
-    rows = candidates_for_file(file, state(ctx).settings)
+    def warn(message: str) -> None:  # an unknown country: one line per country, not an abort
+        err_console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    rows = candidates_for_file(file, state(ctx).settings, warn)
     if fmt is OutputFormat.json:
         for row in rows:  # streamed: a large register prints as it goes
             emit_json_line(row)
