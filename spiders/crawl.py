@@ -128,7 +128,7 @@ def crawl_process_count(requested: int, sites: int) -> int:
     """How many crawl processes share `sites` sites: `requested`, where 0 means one per CPU, at
     most MAX_AUTO_PROCESSES and at least SITES_PER_PROCESS sites each. Scrapy does its work on
     one core, so on a multi-core machine the only way to use the others is more processes;
-    each site stays with one process, so per-site politeness holds."""
+    a site is claimed by one process at a time, so per-site politeness holds."""
     count = requested
     if count == 0:
         count = min(os.cpu_count() or 1, MAX_AUTO_PROCESSES, sites // SITES_PER_PROCESS)
@@ -148,8 +148,10 @@ def process_overrides(overrides: dict[str, Any], settings: Settings,
 def run_crawl_process(engine: Any, settings: Settings, run_id: int, spider: str,
                       overrides: dict[str, Any], on_progress: ProgressCallback | None,
                       processes: int = 1) -> dict[str, Any]:
-    """Crawl the run's pending sites in `processes` subprocesses (each its share "K/N" of the
-    sites by id) and wait for all of them."""
+    """Crawl the run's pending sites in `processes` subprocesses and wait for all of them. The
+    processes draw sites from one queue, the run's pending visits (`spiders.claims`), as each
+    has room: a process slowed by JavaScript shops takes fewer sites instead of holding a fixed
+    share of them while the others idle."""
     data_dir = Path(str(settings["ECOMSTAT_DATA_DIR"]))
     log_file = data_dir / "logs" / f"run-{run_id}.log"
     shared = process_overrides(overrides, settings, processes)
@@ -234,14 +236,30 @@ def _close_crawl(engine: Any, run_id: int, codes: Sequence[int], log_file: Path)
 
 def run_distributed(engine: Any, settings: Settings, run_id: int, overrides: dict[str, Any],
                     on_progress: ProgressCallback | None) -> dict[str, Any]:
-    """Queue the run's pending sites as Celery batches and wait until workers have crawled them."""
-    from spiders.distributed import enqueue_run, wait_for_run
+    """Queue the run's pending sites as Celery batches and wait until workers have crawled them;
+    CrawlFailed when a batch gave up, DistributedStalled when nothing moved for
+    ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT seconds (the run is then marked interrupted)."""
+    from spiders.claims import visit_states
+    from spiders.distributed import DistributedStalled, enqueue_run, wait_for_run
     from spiders.runs import pending_sites
 
+    stall_timeout = settings.getfloat("ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT")
+    if stall_timeout <= 0:
+        raise BadInput(f"ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT must be above 0, got {stall_timeout}")
     ids = [website_id for website_id, _url in pending_sites(engine, run_id)]
     log_dir = str((Path(str(settings["ECOMSTAT_DATA_DIR"])) / "logs").resolve())
-    enqueue_run(settings, run_id, ids, overrides, log_dir=log_dir)
-    wait_for_run(engine, run_id, on_progress)
+    batches = enqueue_run(settings, run_id, ids, overrides, log_dir=log_dir)
+    try:
+        wait_for_run(engine, run_id, batches, on_progress, stall_timeout=stall_timeout)
+    except DistributedStalled as exc:
+        _close_if_open(engine, run_id, "interrupted", str(exc))
+        raise
+    failed = visit_states(engine, run_id).get("failed", 0)
+    if failed:
+        _close_if_open(engine, run_id, "failed", f"{failed} sites failed")
+        run = get_run(engine, run_id)
+        raise CrawlFailed(f"crawl run {run_id} failed: {failed} sites not crawled: {run.error}; "
+                          f"resume it with --resume --distributed")
     _close_if_open(engine, run_id, "finished", "")
     return run_summary(engine, run_id)
 

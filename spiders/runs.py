@@ -176,9 +176,16 @@ def find_resumable_run(engine: Engine, spider: str) -> int | None:
 
 
 def reopen_run(engine: Engine, run_id: int) -> None:
+    """Mark the run running again; sites claimed by its dead processes, and sites of batches
+    that gave up, are pending again (nothing of theirs was written: a site's pages are written
+    with its visit done)."""
     with transaction(engine) as session:
+        lock_run(session, run_id)
         session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
             status="running", finished_at=None, error=None))
+        session.execute(update(SiteVisit).where(
+            SiteVisit.run_id == run_id, SiteVisit.state.in_(("claimed", "failed")))
+            .values(state="pending", finished_at=None))
 
 
 def pending_sites(engine: Engine, run_id: int) -> list[tuple[int, str]]:
@@ -277,7 +284,10 @@ def finish_batch(engine: Engine, run_id: int, *, stats: dict[str, Any] | None = 
     with transaction(engine) as session:
         lock_run(session, run_id)
         pending = session.scalar(_pending_visits(run_id)) or 0
-        _record_end(session, run_id, "running" if pending else "finished", stats, None)
+        failed = session.scalar(select(func.count(SiteVisit.id)).where(
+            SiteVisit.run_id == run_id, SiteVisit.state == "failed")) or 0
+        status = "running" if pending else "failed" if failed else "finished"
+        _record_end(session, run_id, status, stats, None)
 
 
 def _record_end(session: Session, run_id: int, status: str, stats: dict[str, Any] | None,
@@ -326,9 +336,9 @@ def pending_count(engine: Engine, run_id: int) -> int:
 
 
 def _pending_visits(run_id: int) -> Any:
-    """SELECT count of the run's sites not crawled yet."""
+    """SELECT count of the run's sites not crawled yet (pending, or claimed by a process)."""
     return select(func.count(SiteVisit.id)).where(
-        SiteVisit.run_id == run_id, SiteVisit.state == "pending")
+        SiteVisit.run_id == run_id, SiteVisit.state.in_(("pending", "claimed")))
 
 
 def run_summary(engine: Engine, run_id: int) -> dict[str, Any]:

@@ -148,11 +148,13 @@ class SiteVisit(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id", ondelete="CASCADE"))
     website_id: Mapped[int] = mapped_column(ForeignKey("website.id", ondelete="CASCADE"))
-    # pending | done | failed
+    # pending | claimed (a crawl process has it) | done | failed (its batch gave up)
     state: Mapped[str] = mapped_column(String(20), default="pending")
     outcome: Mapped[str | None] = mapped_column(String(30))
     pages: Mapped[int] = mapped_column(Integer, default=0)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the crawl process ("host:pid") that claimed the site last
+    worker: Mapped[str | None] = mapped_column(String(100))
 
 
 class Page(Base):

@@ -147,8 +147,10 @@ def _other(value, draw):
 class _Builder:
     """Draws one enterprise after another, keeping registered domains unique."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, js_share: float | None = None) -> None:
         self.seed = seed
+        self.js_share = js_share
+        self.websites = 0  # enterprises with a website drawn so far (for js_share)
         self.used_domains: set[str] = set()
         self.register: list[RegisterRow] = []
         self.truth: list[Truth] = []
@@ -211,6 +213,8 @@ class _Builder:
                                "parked": parked, "none": 1 - p_site - dead - parked})
         has_website = status in ("live", "redirect")
         kind = _site_kind(trade, size_index, rng) if has_website else status
+        if has_website and self.js_share is not None:
+            kind = self._js_kind(kind)
 
         # What the register knows: a URL (maybe the old or bare one), an e-mail, or neither.
         email_domain_shown = scheme == "email" or (scheme != "opaque" and rng.random() < 0.35)
@@ -281,6 +285,17 @@ class _Builder:
             discoverable=has_website and (scheme == "name" or email_domain_shown),
         ))
 
+    def _js_kind(self, kind: str) -> str:
+        """With `js_share` set: the websites that are JavaScript-only shops, spread evenly (the
+        k-th website is one when floor(k * share) steps up), so that a population of any size has
+        its share of them, to within one; the others keep their kind, a drawn JS shop becoming a
+        plain-HTML shop. No random draw: the rest of the population stays as it was."""
+        share, k = self.js_share or 0.0, self.websites
+        self.websites += 1
+        if int((k + 1) * share) > int(k * share):
+            return "spa"
+        return "handmade" if kind == "spa" else kind
+
     def _register_phone(self, rng, country, area_code, phone, contradicted) -> str:
         if "phone" in contradicted:
             phone = _other(phone, lambda: identifiers.phone(country.code, area_code, rng))
@@ -332,13 +347,17 @@ class _Builder:
         )
 
 
-def generate(n: int = 200, seed: int = 0) -> Population:
-    """A population of `n` enterprises with register rows, websites and ground truth."""
+def generate(n: int = 200, seed: int = 0, js_share: float | None = None) -> Population:
+    """A population of `n` enterprises with register rows, websites and ground truth.
+    `js_share`: the share of websites that are JavaScript-only shops (benchmarks of rendering);
+    None keeps the drawn ones (about 2%), and the population exactly as without the knob."""
     if not isinstance(n, int) or n < 1 or n > MAX_N:
         raise BadInput(f"n must be a whole number between 1 and {MAX_N}, got {n!r}")
     if not isinstance(seed, int):
         raise BadInput(f"seed must be a whole number, got {seed!r}")
-    builder = _Builder(seed)
+    if js_share is not None and not (isinstance(js_share, (int, float)) and 0 <= js_share <= 1):
+        raise BadInput(f"js_share must be a number between 0 and 1, got {js_share!r}")
+    builder = _Builder(seed, js_share)
     for index in range(n):
         builder.add(index)
     population = Population(

@@ -1,5 +1,7 @@
 """`SampleWebServer`: one threaded HTTP server for every sample-web host, dispatching on Host.
 
+`latency` (seconds, default 0) delays every response, as a distant server would (benchmarks).
+
 It answers origin-form requests (`GET /path` with `Host: www.x.de.test`) and absolute-form
 proxy requests (`GET http://www.x.de.test/path HTTP/1.1`), since the crawler uses it as an HTTP
 proxy for the hosts in the host map. Unknown hosts get 502 and the connection is closed. Pages
@@ -10,11 +12,13 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from functools import lru_cache
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from ecomstat.errors import BadInput
 from ecomstat.sampleweb.model import Population
 from ecomstat.sampleweb.pages import Response, SiteRenderer
 
@@ -88,6 +92,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:  # origin-form: the Host header names the site (any port is ours)
             host = urlsplit("//" + (self.headers.get("Host") or "").strip()).hostname or ""
         host = host.rstrip(".").lower()
+        if self.server.latency:
+            time.sleep(self.server.latency)  # this connection's thread only
         response = self.server.web.respond(host, target)
         if response is None:
             body = f"unknown host {host!r}\n".encode()
@@ -118,6 +124,7 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 128
     web: SampleWeb
+    latency: float = 0.0
 
     def handle_error(self, request: object, client_address: object) -> None:
         # Crawlers drop connections (timeouts, size caps, shutdown): that is no server error.
@@ -133,11 +140,15 @@ class SampleWebServer:
             print(server.port, server.address)
     """
 
-    def __init__(self, population: Population, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, population: Population, host: str = "127.0.0.1", port: int = 0,
+                 latency: float = 0.0) -> None:
+        if latency < 0:
+            raise BadInput(f"latency must be 0 or more seconds, got {latency!r}")
         self.population = population
         self.web = SampleWeb(population)
         self._httpd = _Server((host, port), _Handler)
         self._httpd.web = self.web
+        self._httpd.latency = latency
         self._thread: threading.Thread | None = None
 
     @property
