@@ -170,12 +170,15 @@ def test_crawl_in_several_processes_equals_one_process(
     with transaction(engine) as session:
         run = session.scalars(select(CrawlRun)).one()
         pages = list(session.scalars(select(Page)))
+        workers = set(session.scalars(select(SiteVisit.worker)))
     engine.dispose()
     assert run.status == "finished" and run.sites_done == 10 == run.sites_total
     assert run.pages == len(pages)
-    # each process added its own counters, and wrote its own WARC file
+    # each process added its own counters, and each that claimed sites wrote its own WARC file
+    # (the processes share one queue of sites: one that starts late may find it empty)
     assert run.stats["ecomstat/sites"] == 10
-    assert len({page.warc_file for page in pages if page.warc_file}) == 3
+    assert 1 <= len(workers) <= 3 and None not in workers
+    assert len({page.warc_file for page in pages if page.warc_file}) == len(workers)
 
 
 def test_processes_option_is_checked(sqlite_url: str, crawl_env: Path) -> None:
