@@ -11,7 +11,7 @@ import datetime as dt
 import os
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -111,9 +111,19 @@ def upsert_websites(engine: Engine, urls: Iterable[str], found_by: str = "manual
              "status": "candidate", "created_at": utcnow()}
             for url in normalised
         ], keys=["url"], update_columns=[])
-        ids = dict(session.execute(select(Website.url, Website.id)
-                                   .where(Website.url.in_(normalised))).all())
+        ids: dict[str, int] = {}
+        for chunk in _chunks(normalised):
+            ids.update(session.execute(select(Website.url, Website.id)
+                                       .where(Website.url.in_(chunk))).all())
     return [ids[url] for url in normalised]
+
+
+LOOKUP_CHUNK = 10_000  # bind parameters per lookup: PostgreSQL refuses more than 65,535
+
+
+def _chunks(values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start:start + LOOKUP_CHUNK]
 
 
 def select_websites(engine: Engine, selection: str = "all", *, stale_days: float | None = None,
@@ -126,8 +136,8 @@ def select_websites(engine: Engine, selection: str = "all", *, stale_days: float
             raise BadInput("no URLs given")
         ids = upsert_websites(engine, urls)
         with transaction(engine) as session:
-            rejected = set(session.scalars(select(Website.id).where(
-                Website.id.in_(ids), Website.status == "rejected")))
+            rejected = {website_id for chunk in _chunks(ids) for website_id in session.scalars(
+                select(Website.id).where(Website.id.in_(chunk), Website.status == "rejected"))}
         return [i for i in ids if i not in rejected]
     query = select(Website.id).where(Website.status != "rejected").order_by(Website.id)
     if selection == "missing":
