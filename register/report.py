@@ -8,7 +8,6 @@ finding rests on).
 from __future__ import annotations
 
 import csv
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
+from store.formats import spreadsheet_safe  # the one CSV guard (web values are hostile text)
 from store.models import Enterprise, ValidationFinding
 
 COLUMNS = ("enterprise_id", "name", "field", "verdict", "register_value", "web_value",
@@ -40,20 +40,6 @@ td,th{border:1px solid #ccc;padding:4px 8px;font-size:90%;vertical-align:top}
 {%- else %}{{ r[c] if r[c] is not none else '' }}{% endif %}</td>{% endfor %}</tr>
 {% endfor %}</tbody></table></body></html>
 """)
-
-
-# A cell a spreadsheet would run as a formula (CSV injection, OWASP): web values come from
-# websites anyone can write. Phone numbers and negative numbers stay as they are.
-_FORMULA_START = ("=", "@", "+", "-", "\t", "\r")
-_NUMBER_LIKE = re.compile(r"[+-][\d\s().\-/]*")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """`value` with a leading apostrophe when a spreadsheet would read it as a formula."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START) \
-            and not _NUMBER_LIKE.fullmatch(value):
-        return "'" + value
-    return value
 
 
 def worklist(engine: Engine, verdicts: list[str] | None = None) -> list[dict[str, Any]]:

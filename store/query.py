@@ -1,7 +1,10 @@
 """Read-only SQL for economists, and exports of tables and views to CSV, JSON lines, Parquet.
 
-Read-only is enforced by the database itself (SQLite `mode=ro` + `query_only`, PostgreSQL
-`default_transaction_read_only`), not by parsing SQL, so no clever statement gets through.
+Three walls, in order: the statement is parsed first and refused unless it is one plain SELECT
+(store/sqlguard.py: nothing runs otherwise); it then runs in a transaction the database itself
+keeps read-only (SQLite `mode=ro` + `query_only`, PostgreSQL `default_transaction_read_only`);
+and on PostgreSQL economists connect as a reader role (store/readers.py). A time limit
+(`ECOMSTAT_QUERY_TIMEOUT`) stops a runaway query, while it streams its rows too.
 """
 
 from __future__ import annotations
@@ -10,22 +13,89 @@ import csv
 import datetime as dt
 import decimal
 import json
+import math
 import os
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from store.engine import make_engine
 from store.errors import ReadOnlyViolation, StoreError
-from store.formats import ExportFormat
-from ecomstat.errors import BadInput
+from store.formats import ExportFormat, spreadsheet_safe
+from store.sqlguard import check_select
+from ecomstat.errors import BadInput, ConfigurationError
+from ecomstat.settings import Settings
 
 FETCH_BATCH = 5000
-_QUERY_KEYWORDS = {"select", "with", "values", "table", "(select"}
+_SQLITE_PROGRESS_STEPS = 10_000  # VM instructions between two looks at the clock
+_PG_MAX_TIMEOUT_MS = 2_147_483_647  # statement_timeout is an int4 of milliseconds
+
+
+class QueryTimeout(StoreError):
+    """The query ran longer than ECOMSTAT_QUERY_TIMEOUT and was stopped."""
+
+
+def query_timeout(settings: Settings) -> float:
+    """ECOMSTAT_QUERY_TIMEOUT in seconds: a finite number above zero."""
+    seconds = settings.getfloat("ECOMSTAT_QUERY_TIMEOUT")
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise ConfigurationError("ECOMSTAT_QUERY_TIMEOUT must be a finite number of seconds "
+                                 f"above 0, got {settings['ECOMSTAT_QUERY_TIMEOUT']!r}")
+    return seconds
+
+
+class _TimeLimit:
+    """One deadline for the whole query: running it and streaming its rows."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def error(self) -> QueryTimeout:
+        return QueryTimeout(f"query stopped after {self.seconds:g} s (ECOMSTAT_QUERY_TIMEOUT)")
+
+    def arm(self, connection: Connection, sqlite: bool) -> None:
+        """Make the database stop the statement at the deadline."""
+        if self.deadline is None:
+            return
+        if sqlite:
+            deadline = self.deadline
+            raw = connection.connection.dbapi_connection
+            # A non-zero return interrupts the running statement ("interrupted"); it also fires
+            # inside fetchmany, so streaming rows is limited too.
+            raw.set_progress_handler(lambda: int(time.monotonic() >= deadline),
+                                     _SQLITE_PROGRESS_STEPS)
+        else:
+            self.rearm(connection)
+
+    def rearm(self, connection: Connection) -> None:
+        """PostgreSQL: each FETCH is a statement of its own, so before each batch the statement
+        timeout becomes the time left (our own SET LOCAL, undone with the transaction)."""
+        if self.deadline is None:
+            return
+        left_ms = max(1, math.ceil((self.deadline - time.monotonic()) * 1000))
+        connection.exec_driver_sql(
+            f"SET LOCAL statement_timeout = {min(left_ms, _PG_MAX_TIMEOUT_MS)}")
+
+    def disarm(self, connection: Connection, sqlite: bool) -> None:
+        if self.deadline is not None and sqlite and not connection.closed:
+            connection.connection.dbapi_connection.set_progress_handler(None, 0)
+
+    def stopped(self, exc: DBAPIError) -> bool:
+        """Whether `exc` is the database stopping the statement at our deadline."""
+        if self.deadline is None:
+            return False
+        if getattr(exc.orig, "sqlstate", None) == "57014":  # PostgreSQL query_canceled
+            return True
+        return str(exc.orig).strip().lower() == "interrupted" and self.expired()
 
 
 def _is_write_refusal(exc: DBAPIError) -> bool:
@@ -42,40 +112,59 @@ def _is_write_refusal(exc: DBAPIError) -> bool:
     )
 
 
+def _translated(exc: DBAPIError, limit: _TimeLimit) -> Exception:
+    if limit.stopped(exc):
+        return limit.error()
+    if _is_write_refusal(exc):
+        return ReadOnlyViolation("ecomstat query is read-only: write statements are refused")
+    return BadInput(f"SQL error: {str(exc.orig).strip().splitlines()[0]}")
+
+
 @contextmanager
-def readonly_rows(url: str, sql: str, params: dict[str, Any] | None = None) -> Iterator[tuple[list[str], Iterator[Sequence[Any]]]]:
-    """Run `sql` on a read-only connection; yields (column names, row iterator)."""
-    if not sql.strip():
-        raise BadInput("the SQL statement is empty")
-    engine = make_engine(url, read_only=True)
+def readonly_rows(url: str, sql: str, *, timeout: float | None = None
+                  ) -> Iterator[tuple[list[str], Iterator[Sequence[Any]]]]:
+    """Check `sql` (one SELECT, store/sqlguard.py), then run it on a read-only connection;
+    yields (column names, row iterator). `timeout` (seconds) stops the query, streaming
+    included, with QueryTimeout; None = no limit."""
+    engine = make_engine(url, read_only=True)  # lazy: connects only below
     try:
+        sqlite = engine.dialect.name == "sqlite"
+        checked = check_select(sql, "sqlite" if sqlite else "postgres")  # refused: nothing ran
+        limit = _TimeLimit(timeout)
         with engine.connect() as connection:
-            # Server-side cursors (streaming) only wrap queries; anything else runs plainly and
-            # meets the read-only transaction, which refuses it with a clear message.
-            streamable = sql.lstrip().split(None, 1)[0].lower() in _QUERY_KEYWORDS
-            options = {"stream_results": True} if streamable else {}
             try:
-                result = connection.execution_options(**options).execute(text(sql), params or {})
+                limit.arm(connection, sqlite)
+                # yield_per streams (server-side cursor on PostgreSQL) one FETCH per batch.
+                # The checked SQL runs as is, with no bind-parameter parsing of its text; the
+                # psycopg driver reads `%` as a placeholder, so it gets `%%` (one `%`).
+                result = connection.exec_driver_sql(
+                    checked if sqlite else checked.replace("%", "%%"),
+                    execution_options={"yield_per": FETCH_BATCH})
+                columns = list(result.keys())
             except DBAPIError as exc:
-                if _is_write_refusal(exc):
-                    raise ReadOnlyViolation(
-                        "ecomstat query is read-only: write statements are refused"
-                    ) from None
-                raise BadInput(f"SQL error: {str(exc.orig).strip().splitlines()[0]}") from None
-            if not result.returns_rows:
-                raise ReadOnlyViolation("ecomstat query runs SELECT statements only")
-            columns = list(result.keys())
-            yield columns, _batched(result)
+                raise _translated(exc, limit) from None
+            try:
+                yield columns, _batched(result, limit, connection, sqlite)
+            finally:
+                limit.disarm(connection, sqlite)
     finally:
         engine.dispose()
 
 
-def _batched(result: Any) -> Iterator[Sequence[Any]]:
-    while True:
-        rows = result.fetchmany(FETCH_BATCH)
-        if not rows:
-            return
-        yield from rows
+def _batched(result: Any, limit: _TimeLimit, connection: Connection,
+             sqlite: bool) -> Iterator[Sequence[Any]]:
+    try:
+        while True:
+            if limit.expired():
+                raise limit.error()
+            if not sqlite:
+                limit.rearm(connection)
+            rows = result.fetchmany(FETCH_BATCH)
+            if not rows:
+                return
+            yield from rows
+    except DBAPIError as exc:
+        raise _translated(exc, limit) from None
 
 
 def relation_names(engine: Engine) -> list[str]:
@@ -132,9 +221,9 @@ def _write_csv(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]) ->
     count = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(columns)
+        writer.writerow([spreadsheet_safe(c) for c in columns])
         for row in rows:
-            writer.writerow([_cell(v) for v in row])
+            writer.writerow([_cell(spreadsheet_safe(v)) for v in row])
             count += 1
     return count
 

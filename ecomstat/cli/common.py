@@ -42,16 +42,23 @@ class CliState:
     settings: Settings
     _engine: Engine | None = field(default=None, repr=False)
 
-    def engine(self, *, upgrade: bool = True) -> Engine:
-        """The store's engine; by default brings the schema up to date first, so every
-        command works on a fresh database file."""
+    def engine(self, *, check_schema: bool = True, create: bool = False) -> Engine:
+        """The store's engine, checked with one connection (a wrong URL, host, port, database or
+        role is one error line naming the URL), and by default with its schema revision checked
+        (`store.require_current`: an outdated or newer schema is refused with what to run; a new
+        SQLite file gets the schema). Only `db upgrade` migrates an existing database. Only the
+        commands that make a database (`db upgrade`, `register import`) pass `create=True`:
+        every other one refuses a SQLite file that does not exist, so a misspelt --db is an
+        error instead of an empty database."""
         if self._engine is None:
-            from store import make_engine
-            from store import upgrade as upgrade_schema
+            from store import make_engine, require_current
+            from store.engine import connect_check
 
-            self._engine = make_engine(self.settings.database_url)
-            if upgrade:
-                upgrade_schema(self._engine)
+            engine = make_engine(self.settings.database_url, create=create)
+            connect_check(engine)
+            if check_schema:
+                require_current(engine)
+            self._engine = engine
         return self._engine
 
 
@@ -99,11 +106,13 @@ def emit_rows(
             sys.stdout.write("\n")
         return
     if fmt is OutputFormat.csv:
+        from store.formats import spreadsheet_safe  # web-written text: no live formulas
+
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(columns)
+        writer.writerow([spreadsheet_safe(c) for c in columns])
         for row in rows:
-            writer.writerow([_cell(v) for v in row])
+            writer.writerow([_cell(spreadsheet_safe(v)) for v in row])
         sys.stdout.write(buffer.getvalue())
         return
     table = Table(show_lines=False)

@@ -17,10 +17,13 @@ def query(
     sql: Annotated[str, typer.Argument(help="A SELECT statement.")],
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
-    """Run a read-only SQL query against the results database (writes are refused)."""
-    from store.query import readonly_rows
+    """Run one read-only SELECT against the results database: the statement is parsed first and
+    anything else is refused before it runs; ECOMSTAT_QUERY_TIMEOUT limits its time."""
+    from store.query import query_timeout, readonly_rows
 
-    with readonly_rows(state(ctx).settings.database_url, sql) as (columns, rows):
+    settings = state(ctx).settings
+    with readonly_rows(settings.database_url, sql, timeout=query_timeout(settings)) as (
+            columns, rows):
         emit_rows(columns, rows, fmt)
 
 
