@@ -6,6 +6,7 @@ import csv
 import enum
 import io
 import json
+import math
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -102,7 +103,7 @@ def emit_rows(
     fmt = OutputFormat(fmt)
     if fmt is OutputFormat.json:
         for row in rows:
-            sys.stdout.write(json.dumps(dict(zip(columns, row)), ensure_ascii=False, default=str))
+            sys.stdout.write(json_line(dict(zip(columns, row))))
             sys.stdout.write("\n")
         return
     if fmt is OutputFormat.csv:
@@ -126,8 +127,27 @@ def emit_rows(
     console.print(table)
 
 
+def json_line(obj: Any) -> str:
+    """Strict JSON: a NaN or infinity (a float column of the database, a computed ratio) is
+    written as null, never as the `NaN`/`Infinity` that JSON parsers refuse."""
+    try:
+        return json.dumps(obj, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(obj), ensure_ascii=False, default=str, allow_nan=False)
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
+
+
 def emit_json_line(obj: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json_line(obj) + "\n")
     sys.stdout.flush()
 
 
