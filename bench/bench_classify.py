@@ -3,7 +3,7 @@
     python bench/bench_classify.py [--pages ../shared/data/pages] [--repeat 2] [--skip-cv]
 
 Throughput: the 458 reference pages are written into a gzipped WARC (as the crawler stores
-them), then read back (`spiders.warc.read_html`, as `classify sites` does) and
+them), then read back (`store.warc.read_html`, as `classify sites` does) and
 classified in one process (one core): WARC read + decode + parse + signals + text model +
 calibrated probability + evidence. Reported per stage and overall; the
 site characteristics (`classify sites` adds them per site, from the parsed pages) separately.
@@ -39,9 +39,9 @@ from classifiers.ecommerce import load_model  # noqa: E402
 from classifiers.ecommerce.model import prepare  # noqa: E402
 from classifiers.ecommerce.sites import long_lived_frozen  # noqa: E402
 from classifiers.ecommerce.training import cross_validate, load_labelled_pages  # noqa: E402
-from spiders.warc import read_html  # noqa: E402  (as `classify sites`)
+from store.warc import read_html  # noqa: E402  (as `classify sites`)
 from classifiers.html import parse_html  # noqa: E402
-from spiders.warc import WarcFileWriter  # noqa: E402
+from store.warc import WarcFileWriter  # noqa: E402
 
 DEFAULT_PAGES = ROOT.parent / "shared" / "data" / "pages"
 

@@ -102,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from ecomstat.sampleweb import SampleWebServer, generate, write_host_map
-    from spiders.hostmap import load_host_map
+    from ecomstat.hostmap import load_host_map
 
     work = Path(tempfile.mkdtemp(prefix="bench-crawl-"))
     population = generate(n=args.sites, seed=args.seed)

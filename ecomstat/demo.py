@@ -60,9 +60,9 @@ def demo_environment(folder: Path, host_map: Path) -> dict[str, str]:
     }
 
 
-def pipeline_steps(folder: Path, available: Callable[[str], bool]) -> list[Step]:
-    """The pipeline, in order; steps whose command this installation lacks are left out."""
-    steps = [
+def pipeline_steps(folder: Path) -> list[Step]:
+    """The pipeline, in order."""
+    return [
         Step("import the register", ["register", "import", str(folder / "sampleweb" / "register.csv"), "--snapshot", "demo"]),
         Step("discover websites", ["register", "discover"]),
         Step("crawl websites", ["crawl", "sites", "--all", "--max-pages", "15"]),
@@ -79,7 +79,6 @@ def pipeline_steps(folder: Path, available: Callable[[str], bool]) -> list[Step]
              required=False),
         Step("write the report", ["report", "--out", str(folder / "report"), "--survey", str(folder / "survey.csv")]),
     ]
-    return [s for s in steps if available(" ".join(s.argv[:2])) or available(s.argv[0])]
 
 
 def run_step(step: Step, db_url: str, env: dict[str, str], log: Path) -> StepResult:
@@ -115,9 +114,6 @@ def run_demo(
     on_step: Callable[[str, StepResult | None], None] | None = None,
 ) -> DemoResult:
     """Generate and serve the sample web, run the pipeline against it, score the results."""
-    from typer.main import get_command
-
-    from ecomstat.cli import app
     from ecomstat.demo_score import score
     from ecomstat.demo_survey import write_survey
     from ecomstat.sampleweb import SampleWebServer, generate, write_host_map, write_population
@@ -129,14 +125,13 @@ def run_demo(
     population = generate(n=n, seed=seed)
     write_population(population, sample_dir)
     write_survey(sample_dir, folder / "survey.csv", seed)  # the office's survey, simulated
-    commands = _command_names(get_command(app))
     result = DemoResult(folder=folder, db_url=db_url)
     log = folder / "demo.log"
     with SampleWebServer(population) as server:
         host_map = sample_dir / "hosts.txt"
         write_host_map(population, server, host_map)
         env = demo_environment(folder, host_map)
-        for step in pipeline_steps(folder, commands.__contains__):
+        for step in pipeline_steps(folder):
             if step.prepare is not None and not step.prepare(db_url):
                 continue
             if on_step:
@@ -151,17 +146,6 @@ def run_demo(
     report = folder / "report" / "index.html"
     result.report = report if report.exists() else None
     return result
-
-
-def _command_names(command: object, prefix: str = "") -> set[str]:
-    """Leaf command paths of the CLI, e.g. {"register import", "report", ...}."""
-    children = getattr(command, "commands", None)
-    if not children:
-        return {prefix.strip()}
-    names: set[str] = set()
-    for name, child in children.items():
-        names |= _command_names(child, f"{prefix} {name}")
-    return names
 
 
 def write_shop_urls(db_url: str, path: Path) -> int:

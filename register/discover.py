@@ -3,8 +3,9 @@ crawler, stored as website rows.
 
 For every enterprise without a usable website row, candidates come from its e-mail domain and
 name (register.candidates) and, when a search API is configured, from web-search results.
-The `url_probe` spider (run in a subprocess through spiders.runner, so it honours the host map,
-private-address refusal and size caps) fetches each candidate's home page. Responding,
+A prober handed in by the caller (the `url_probe` spider, run in a subprocess through
+spiders.runner, so it honours the host map, private-address refusal and size caps:
+`ecomstat.discovery`) fetches each candidate's home page. Responding,
 non-parked candidates become `website` rows with status 'verified' (up to MAX_SITES per
 enterprise, best first); parked ones are stored with status 'parked' and an enterprise's dead
 e-mail domain with status 'dead', so validation can report them. Matching decides later which
@@ -13,21 +14,19 @@ site is the enterprise's.
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from ecomstat.hostmap import load_host_map
 from ecomstat.settings import Settings
 from ecomstat.urls import TEST_TLD, canonicalize_url, hostname, registered_domain, site_root
 from register.blocklist import load_blocklist
 from register.candidates import Candidate, CandidateGenerator
-from register.errors import InvalidCandidateInput, RegisterError, SearchError
+from register.errors import InvalidCandidateInput, SearchError
 from register.parked import parked_reason
 from register.search import SearchProvider, provider_from_settings
 from store.models import Enterprise, Website
@@ -74,33 +73,6 @@ def probe_variants(domain: str, host_map: dict[str, str]) -> list[str]:
     if host_map or domain.endswith("." + TEST_TLD):
         return []
     return [f"https://{domain}/", f"https://www.{domain}/", f"http://{domain}/", f"http://www.{domain}/"]
-
-
-def probe_with_spider(tasks: Sequence[dict[str, Any]], settings: Settings) -> dict[str, ProbeResult]:
-    """Run the url_probe spider in a subprocess over `tasks` ({key, urls})."""
-    from spiders.runner import EXIT_OK, run_spider
-
-    if not tasks:
-        return {}
-    overrides = {name: settings[name] for name in (
-        "ECOMSTAT_HOST_MAP", "ECOMSTAT_ALLOW_PRIVATE_HOSTS", "ECOMSTAT_RELAX_MAPPED_DELAYS",
-        "ECOMSTAT_CONTACT_URL", "ECOMSTAT_CONCURRENT_REQUESTS", "ECOMSTAT_MAX_RESPONSE_BYTES",
-        "ECOMSTAT_MAX_REDIRECTS", "ECOMSTAT_CRAWL_LOG_LEVEL")}
-    overrides["ECOMSTAT_RENDER"] = "never"
-    with tempfile.TemporaryDirectory(prefix="ecomstat-probe-") as tmp:
-        input_path, output_path = Path(tmp) / "candidates.json", Path(tmp) / "probe.jsonl"
-        input_path.write_text(json.dumps(list(tasks)), "utf-8")
-        code = run_spider("url_probe", db_url=settings.database_url, settings=overrides,
-                          spider_args={"input": str(input_path), "output": str(output_path)},
-                          log_file=Path(tmp) / "probe.log")
-        if code != EXIT_OK or not output_path.exists():
-            log = (Path(tmp) / "probe.log").read_text("utf-8", "replace")[-800:]
-            raise RegisterError(f"URL probe crawl failed (exit {code}): {log.strip().splitlines()[-1:] or ''}")
-        results = {}
-        for line in output_path.read_text("utf-8").splitlines():
-            data = json.loads(line)
-            results[data["key"]] = ProbeResult(**{k: data.get(k) for k in ProbeResult.__dataclass_fields__})
-        return results
 
 
 @dataclass
@@ -161,12 +133,12 @@ def _upsert(session: Session, url: str, enterprise_id: str, found_by: str, statu
     website.match_evidence = {"discovery": note}
 
 
-def discover(engine: Engine, settings: Settings, *, redo: bool = False,
-             enterprise_ids: Sequence[str] | None = None, prober: Prober | None = None,
+def discover(engine: Engine, settings: Settings, *, prober: Prober, redo: bool = False,
+             enterprise_ids: Sequence[str] | None = None,
              search: SearchProvider | None = None) -> DiscoverSummary:
-    from spiders.hostmap import load_host_map
-
-    prober = prober or probe_with_spider
+    """Candidates for enterprises without a website, fetched by `prober` (in production
+    `ecomstat.discovery.probe_with_spider`, the url_probe spider: the crawler is another
+    component, so it is handed in from above, not imported here), stored as website rows."""
     search = search if search is not None else provider_from_settings(settings)
     host_map = load_host_map(str(settings["ECOMSTAT_HOST_MAP"]))
     generator = CandidateGenerator(settings)

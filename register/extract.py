@@ -227,7 +227,7 @@ def page_priority(url: str) -> int:
     return 1 if path.strip("/") == "" else 2
 
 
-def extract_site_facts(pages: Iterable[Mapping[str, Any]], country: str, domain: str = "") -> SiteFacts:
+def extract_site_facts(pages: Iterable[Mapping[str, Any]], country: str, domain: str = "") -> SiteFacts:  # noqa: C901 (predates the limit; to split)
     """Facts from a site's pages (dicts with url, text, title, links, structured_data).
 
     Names, phones and postcodes are taken from legal pages (imprint, contact, about) and the

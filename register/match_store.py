@@ -8,7 +8,6 @@ same links (idempotent); a link made by hand (found_by 'manual') is never change
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any

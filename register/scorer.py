@@ -1,6 +1,6 @@
 """A calibrated match probability from pair features: logistic regression, shipped as JSON.
 
-Fitted by `register.train_matcher` on labelled pairs (Fodors-Zagats gold pairs and sample-web
+Fitted by `ecomstat.training.matcher` on labelled pairs (Fodors-Zagats gold pairs and sample-web
 truth); `MatchScorer.load()` reads the shipped coefficients (data/match_model.json), no pickle.
 """
 
@@ -65,7 +65,7 @@ class MatchScorer:
         if not isinstance(data, dict):
             raise InvalidMatchModel("not a match model (a JSON object with features, coef, intercept)")
         if tuple(data.get("features", ())) != FEATURES:
-            raise InvalidMatchModel("match model features differ from this version's; refit with register.train_matcher")
+            raise InvalidMatchModel("match model features differ from this version's; refit with ecomstat.training.matcher")
         try:
             coef = np.array(data["coef"], dtype=float)
             intercept = float(data["intercept"])

@@ -86,7 +86,7 @@ def _national_tax_ids(facts: SiteFacts, country: str) -> set[str]:
     return set()
 
 
-def field_findings(rec: RegisterRecord, facts: SiteFacts, confidence: float | None) -> list[Finding]:
+def field_findings(rec: RegisterRecord, facts: SiteFacts, confidence: float | None) -> list[Finding]:  # noqa: C901 (predates the limit; to split)
     out: list[Finding] = []
     urls = facts.evidence_urls
 

@@ -276,7 +276,7 @@ def scan_haystack(doc: PageDoc) -> HayScan:
     return FINGERPRINTS.scan(haystack(doc))
 
 
-def extract_signals(doc: PageDoc, text_words: list[str] | None = None,
+def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: C901 (predates the limit; to split)
                     hay_scan: HayScan | None = None) -> list[Signal]:
     """Every signal that fired on the page, strongest evidence first within each kind.
     `text_words` (`tokens(doc.text)`, see `words.page_words`) and `hay_scan` (`scan_haystack`)

@@ -24,7 +24,7 @@ from classifiers.characteristics import site_characteristics
 from classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
 from classifiers.ecommerce.registry import register
 from classifiers.ecommerce.signals import HayScan
-from spiders.warc import read_html
+from store.warc import read_html
 from classifiers.html import PageDoc, from_stored, parse_html
 from ecomstat.errors import BadInput
 

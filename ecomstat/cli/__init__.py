@@ -86,7 +86,7 @@ def root(
 def _register_commands() -> None:
     for module_name, group in COMMAND_MODULES:
         module = importlib.import_module(f"ecomstat.cli.{module_name}")
-        sub = getattr(module, "app")
+        sub = module.app
         if group is None:
             for command in sub.registered_commands:
                 app.registered_commands.append(command)

@@ -49,11 +49,12 @@ def discover(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Find websites of enterprises without one: candidates, probed through the crawler."""
+    from ecomstat.discovery import probe_with_spider
     from register.discover import discover as run
 
     st = state(ctx)
     err_console.print("probing candidate domains through the url_probe spider ...")
-    summary = run(st.engine(), st.settings, redo=redo, enterprise_ids=ids)
+    summary = run(st.engine(), st.settings, prober=probe_with_spider, redo=redo, enterprise_ids=ids)
     if summary.not_mapped:
         # a rehearsal on the sample web probes mapped hosts only; say why guesses went unprobed
         err_console.print(

@@ -172,9 +172,9 @@ class _Builder:
         for _ in range(8):  # a new name when the domain is taken, as a real firm would
             base = naming.base_name(country, trade, rng)
             makers = {
-                "name": lambda: naming.derived_label(base, country, rng),
-                "email": lambda: naming.email_only_label(base, city.name, rng),
-                "opaque": lambda: naming.opaque_label(base, country, rng),
+                "name": lambda base=base: naming.derived_label(base, country, rng),
+                "email": lambda base=base: naming.email_only_label(base, city.name, rng),
+                "opaque": lambda base=base: naming.opaque_label(base, country, rng),
             }
             label = self._unique_label(makers[scheme], tld)
             if label:

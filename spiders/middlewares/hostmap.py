@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.httpobj import urlparse_cached
 
-from spiders.hostmap import load_host_map
+from ecomstat.hostmap import load_host_map
 
 
 class HostMapMiddleware:

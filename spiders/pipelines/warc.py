@@ -13,7 +13,7 @@ from typing import Any
 
 from spiders.items import PageItem
 from spiders.pipelines.writer import writer_for
-from spiders.warc import WarcFileWriter
+from store.warc import WarcFileWriter
 
 logger = logging.getLogger(__name__)
 

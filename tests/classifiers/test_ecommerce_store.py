@@ -10,7 +10,7 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from spiders.warc import WarcFileWriter
+from store.warc import WarcFileWriter
 from store import transaction
 from store.models import Classification, Model, Page, Website
 

@@ -16,7 +16,7 @@ from register.blocking import candidate_pairs
 from register.extract import SiteFacts
 from register.features import FEATURES, RegisterRecord, pair_features
 from register.scorer import MatchScorer
-from register.train_matcher import fodors_zagats_matrix, prf
+from ecomstat.training.matcher import fodors_zagats_matrix, prf
 from store.models import Model, Website
 
 _spec = importlib.util.spec_from_file_location("register_sites_data", Path(__file__).with_name("register_sites_data.py"))

@@ -10,14 +10,14 @@ import pytest
 from ecomstat.errors import BadInput
 from ecomstat.settings import get_settings
 from spiders.extract import extract_page, looks_binary
-from spiders.hostmap import load_host_map
+from ecomstat.hostmap import load_host_map
 from spiders.links import rank_links
 from spiders.middlewares.render import needs_render
 from spiders.middlewares.safety import host_allowed, is_private
 from spiders.runs import dedupe_pages, read_url_file
 from spiders.settings import CHROMIUM_ARGS, scrapy_settings, user_agent
 from spiders.traps import TrapDetector
-from spiders.warc import WarcFileWriter, read_html, read_record, read_response
+from store.warc import WarcFileWriter, read_html, read_record, read_response
 
 
 def test_warc_round_trip_by_offset(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host
 from spiders import runner
 from spiders.runs import create_run, get_run, upsert_websites
-from spiders.warc import read_html
+from store.warc import read_html
 from store import make_engine, transaction, upgrade
 from store.models import CrawlRun, Page, Website
 

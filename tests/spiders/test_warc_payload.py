@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ecomstat.errors import BadInput
-from spiders.warc import WarcFileWriter, read_html, read_record
-from spiders.warc_payload import plain_payload
+from store.warc import WarcFileWriter, read_html, read_record
+from store.warc_payload import plain_payload
 
 
 def read_with_warcio(path: Path, offset: int) -> bytes:

@@ -4,7 +4,7 @@ web-only features (VAT/company ids, e-mail domain, postcode, domain name).
 Each live site's home page and its imprint/contact/about pages are fetched from a local
 SampleWebServer (as an HTTP proxy, as the crawler does) and parsed with the crawler's page
 extraction; pairs come from blocking, labels from truth (same registered domain as the true
-site). Used by `register.train_matcher` only; never at run time.
+site). Used by `ecomstat.training.matcher` only; never at run time.
 """
 
 from __future__ import annotations

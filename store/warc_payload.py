@@ -1,4 +1,4 @@
-"""The fast path of `spiders.warc.read_html`: a page's raw HTML back from the crawl's gzipped
+"""The fast path of `store.warc.read_html`: a page's raw HTML back from the crawl's gzipped
 WARC file (classification reads every stored page this way).
 
 Reading a record back costs little more than inflating it, and zlib's inflate was a tenth of
@@ -8,7 +8,7 @@ inflates the one member at the offset with ISA-L (python-isal: the same deflate 
 and returns the payload: the same bytes warcio gives for the records the crawler writes (a
 response record, its HTTP headers, the body as received). Anything else (another record type,
 a chunked or content-encoded payload, which warcio decodes, a damaged record) is handed to
-warcio (`spiders.warc.read_record`), so the result is always warcio's.
+warcio (`store.warc.read_record`), so the result is always warcio's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sample web's host map: `hostname 127.0.0.1:PORT` lines (written by `ecomstat.sampleweb`).
+"""The host map: `hostname 127.0.0.1:PORT` lines (written by `ecomstat.sampleweb`).
 
 Listed hosts are fetched through that address as an HTTP proxy (absolute-form requests) and are
 mapped for Chromium with `--host-resolver-rules`; every other host resolves normally.

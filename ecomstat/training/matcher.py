@@ -1,6 +1,6 @@
 """Fit the match scorer and write the shipped coefficients (register/data/match_model.json).
 
-    python -m register.train_matcher --fodors ../shared/data/register/fodors_zagats/fodors-zagats_pairs.csv \
+    python -m ecomstat.training.matcher --fodors ../shared/data/register/fodors_zagats/fodors-zagats_pairs.csv \
         [--sample-web-n 300 --sample-web-seed 1] [--out register/data/match_model.json]
 
 Training pairs: Fodors-Zagats train+valid splits (real restaurant records with gold labels:
@@ -46,7 +46,7 @@ def fodors_zagats_matrix(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m register.train_matcher")
+    parser = argparse.ArgumentParser(prog="python -m ecomstat.training.matcher")
     parser.add_argument("--fodors", type=Path, required=True)
     parser.add_argument("--sample-web-n", type=int, default=0)
     parser.add_argument("--sample-web-seed", type=int, default=1)
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     X_fit, y_fit = X[train], y[train]
     sources = {"fodors_zagats_train_valid": int(train.sum())}
     if args.sample_web_n:
-        from register.sampleweb_pairs import sample_web_pairs
+        from ecomstat.training.sampleweb_pairs import sample_web_pairs
 
         Xw, yw = sample_web_pairs(args.sample_web_n, args.sample_web_seed)
         X_fit, y_fit = np.vstack([X_fit, Xw]), np.concatenate([y_fit, yw])
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     scorer.metrics = {"fodors_zagats_test": test_metrics, "training_pairs": sources,
                       "positives": int(y_fit.sum())}
     if args.sample_web_n and args.eval_sample_web_seed is not None:
-        from register.sampleweb_pairs import sample_web_pairs
+        from ecomstat.training.sampleweb_pairs import sample_web_pairs
 
         Xe, ye = sample_web_pairs(args.sample_web_n, args.eval_sample_web_seed, augment=False)
         pe = scorer.predict_proba(Xe)
