@@ -324,7 +324,7 @@ def playwright_baseline(args: argparse.Namespace, work: Path, proxy: str, urls: 
 
 
 def _host_map(path: Path) -> dict[str, str]:
-    from spiders.hostmap import load_host_map
+    from ecomstat.hostmap import load_host_map
 
     return load_host_map(str(path))
 

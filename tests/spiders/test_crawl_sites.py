@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host, write_lines
-from spiders.warc import read_html, read_response
+from store.warc import read_html, read_response
 from store import make_engine, transaction
 from store.models import CrawlRun, Page, SiteVisit, Website
 
