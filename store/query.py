@@ -15,6 +15,7 @@ import decimal
 import json
 import math
 import os
+import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from store.sqlguard import check_select
 from ecomstat.errors import BadInput, ConfigurationError
 from ecomstat.settings import Settings
 
+READ_ONLY_SQL_TRANSACTION = "25006"  # PostgreSQL SQLSTATE
 FETCH_BATCH = 5000
 _SQLITE_PROGRESS_STEPS = 10_000  # VM instructions between two looks at the clock
 _PG_MAX_TIMEOUT_MS = 2_147_483_647  # statement_timeout is an int4 of milliseconds
@@ -99,17 +101,13 @@ class _TimeLimit:
 
 
 def _is_write_refusal(exc: DBAPIError) -> bool:
-    message = str(exc.orig).lower()
-    return any(
-        marker in message
-        for marker in (
-            "readonly database",
-            "read-only",
-            "read only",
-            "query_only",
-            "attempt to write",
-        )
-    )
+    """The database refused a write: by error code, not message text (PostgreSQL translates
+    its messages with lc_messages)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == READ_ONLY_SQL_TRANSACTION:
+        return True
+    code = getattr(orig, "sqlite_errorcode", None)  # extended code; the primary is its low byte
+    return code is not None and code & 0xFF == sqlite3.SQLITE_READONLY
 
 
 def _translated(exc: DBAPIError, limit: _TimeLimit) -> Exception:
@@ -196,21 +194,24 @@ def export_relation(url: str, name: str, fmt: ExportFormat | str, out: Path) -> 
     engine = make_engine(url)
     try:
         names = relation_names(engine)
+        if name not in names:
+            raise BadInput(f"no table or view named {name!r}; choose one of: {', '.join(names)}")
+        declared = {column["name"]: column["type"] for column in inspect(engine).get_columns(name)}
     except OperationalError as exc:
         raise StoreError(f"cannot read the database: {exc.orig}") from None
     finally:
         engine.dispose()
-    if name not in names:
-        raise BadInput(f"no table or view named {name!r}; choose one of: {', '.join(names)}")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
     quoted = f'"{name}"'
     try:
         with readonly_rows(url, f"SELECT * FROM {quoted}") as (columns, rows):
-            writer = {ExportFormat.csv: _write_csv, ExportFormat.json: _write_json,
-                      ExportFormat.parquet: _write_parquet}[fmt]
-            count = writer(tmp, columns, rows)
+            if fmt is ExportFormat.parquet:
+                count = _write_parquet(tmp, columns, rows, _arrow_types(declared, columns))
+            else:
+                writer = {ExportFormat.csv: _write_csv, ExportFormat.json: _write_json}[fmt]
+                count = writer(tmp, columns, rows)
         os.replace(tmp, out)
         return count
     finally:
@@ -238,7 +239,29 @@ def _write_json(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]) -
     return count
 
 
-def _write_parquet(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]) -> int:
+def _arrow_types(declared: dict[str, Any], columns: list[str]) -> dict[str, Any]:
+    """Parquet column types from the database's declared column types, so a column that is NULL
+    in the first rows and integer later is still an integer column (typing from the first batch
+    crashed there). Values are written as `_cell` makes them: dates as ISO text, JSON as text,
+    decimals as floats. None where the database declares nothing (an expression in a SQLite
+    view): typed from the first batch that has a value."""
+    import pyarrow as pa
+
+    by_python_type = {bool: pa.bool_(), int: pa.int64(), float: pa.float64(),
+                      decimal.Decimal: pa.float64()}
+    types: dict[str, Any] = {}
+    for column in columns:
+        sql_type = declared.get(column)
+        try:
+            python_type = sql_type.python_type if sql_type is not None else None
+        except NotImplementedError:  # NullType: nothing declared
+            python_type = None
+        types[column] = None if python_type is None else by_python_type.get(python_type, pa.string())
+    return types
+
+
+def _write_parquet(path: Path, columns: list[str], rows: Iterator[Sequence[Any]],
+                   types: dict[str, Any]) -> int:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -252,14 +275,16 @@ def _write_parquet(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]
         if not batch:
             return
         data = {c: [_cell(row[i]) for row in batch] for i, c in enumerate(columns)}
-        table = pa.table(data) if schema is None else pa.table(data, schema=schema)
-        if writer is None:
-            # Columns that are all-null in the first batch would be typed null; store as text.
-            schema = pa.schema([
-                pa.field(f.name, pa.string() if pa.types.is_null(f.type) else f.type) for f in table.schema
-            ])
-            table = table.cast(schema)
+        if schema is None:
+            inferred = pa.table({c: data[c] for c in columns if types[c] is None})
+            schema = pa.schema([pa.field(c, types[c] or _widened(inferred.schema.field(c).type))
+                                for c in columns])
             writer = pq.ParquetWriter(path, schema)
+        try:
+            table = pa.table(data, schema=schema)
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise BadInput(f"cannot write Parquet: a column holds values of another type than "
+                           f"its first rows ({exc}); export as csv or json") from None
         writer.write_table(table)
         batch.clear()
 
@@ -271,8 +296,20 @@ def _write_parquet(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]
                 flush()
         flush()
         if writer is None:
-            pq.write_table(pa.table({c: pa.array([], pa.string()) for c in columns}), path)
+            pq.write_table(pa.table({c: pa.array([], types[c] or pa.string()) for c in columns}), path)
     finally:
         if writer is not None:
             writer.close()
     return count
+
+
+def _widened(arrow_type: Any) -> Any:
+    """A type inferred from one batch, made safe for later ones: all-null becomes text and an
+    integer column a float one (an expression column may hold both)."""
+    import pyarrow as pa
+
+    if pa.types.is_null(arrow_type):
+        return pa.string()
+    if pa.types.is_integer(arrow_type):
+        return pa.float64()
+    return arrow_type

@@ -100,3 +100,43 @@ def test_export_unknown_relation_is_bad_input(engine: Engine, db_url: str, tmp_p
     assert result.exit_code == 2
     assert "no table or view named" in result.output
     assert not out.exists()
+
+
+def test_parquet_types_come_from_the_declared_columns(engine: Engine, db_url: str, tmp_path: Path) -> None:
+    """`employees` is NULL in the first 5,000 rows (one fetch batch) and an integer later: typed
+    from the first batch it became text and the next batch crashed with ArrowTypeError."""
+    from sqlalchemy import insert
+
+    rows = [{"id": f"E{i:05d}", "name": f"Firma {i}", "country": "DE", "nace": "47.91",
+             "employees": None if i < 5_000 else i} for i in range(5_500)]
+    with engine.begin() as connection:
+        connection.execute(insert(Enterprise), rows)
+    out = tmp_path / "enterprise.parquet"
+    result = runner.invoke(app, ["--db", db_url, "export", "enterprise", "--format", "parquet",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    table = pq.read_table(out)
+    assert str(table.schema.field("employees").type) == "int64"
+    employees = table.column("employees").to_pylist()
+    assert employees.count(None) == 5_000 and max(e for e in employees if e is not None) == 5_499
+
+
+def test_write_refusals_are_recognised_by_error_code(engine: Engine, db_url: str) -> None:
+    """Read-only refusals are told apart by SQLSTATE 25006 / SQLITE_READONLY, not by message
+    text (PostgreSQL translates its messages)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from store import make_engine
+    from store.query import _is_write_refusal
+
+    reader = make_engine(db_url, read_only=True)
+    try:
+        with reader.connect() as connection:
+            with pytest.raises(DBAPIError) as refused:
+                connection.execute(text("INSERT INTO register_snapshot (label) VALUES ('x')"))
+            with pytest.raises(DBAPIError) as wrong:
+                connection.execute(text("SELECT no_such_column FROM enterprise"))
+    finally:
+        reader.dispose()
+    assert _is_write_refusal(refused.value) and not _is_write_refusal(wrong.value)
