@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -57,19 +58,20 @@ def serve_command(
         server = SampleWebServer(population, host=host, port=port)
     except OSError as exc:
         raise BadInput(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    hosts = write_host_map(population, server, Path(out) / "hosts.txt")
-    emit_json_line({"port": server.port, "address": server.address, "hosts_file": str(hosts),
-                    **{name: str(path) for name, path in paths.items()}})
-    err_console.print(f"serving {len(population.live_hostnames())} hosts on {server.address}; "
-                      "Ctrl-C to stop", highlight=False)
-
-    def _stop(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _stop)
+    # The handlers only set an event: raising from a handler (as this command did) can land in
+    # the middle of the server's own bookkeeping, and the first SIGTERM then left it hung. They
+    # are in place, and the server serving, before the host map and the JSON line say "ready".
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stopping.set())
+    server.start()  # serves in a thread; this one only waits for the signal
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        hosts = write_host_map(population, server, Path(out) / "hosts.txt")
+        emit_json_line({"port": server.port, "address": server.address, "hosts_file": str(hosts),
+                        **{name: str(path) for name, path in paths.items()}})
+        err_console.print(f"serving {len(population.live_hostnames())} hosts on {server.address}; "
+                          "Ctrl-C to stop", highlight=False)
+        while not stopping.wait(timeout=1.0):  # a bounded wait keeps signals deliverable
+            pass
     finally:
         server.stop()
