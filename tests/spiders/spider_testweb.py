@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -80,6 +81,9 @@ class Handler(BaseHTTPRequestHandler):
         delay = self.server.host_delays.get(host, self.server.delay)
         if delay:
             time.sleep(delay)
+        gate = self.server.gates.get(host)
+        if gate is not None:  # held until the test opens it (bounded, so no thread is stuck)
+            gate.wait(timeout=300)
         special = HOSTILE.get(host.split(".")[0]) or JS_SITES.get(host.split(".")[0])
         if special is not None:
             special(self, path, query)
@@ -317,6 +321,8 @@ class MiniWeb(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", 0), Handler)
         self.delay = delay
         self.host_delays: dict[str, float] = {}  # per host, instead of `delay`
+        # per host: its responses wait until the event is set (a crawl that cannot finish yet)
+        self.gates: dict[str, threading.Event] = {}
         self.hits: list[tuple[str, str]] = []
         self.hit_times: list[tuple[str, float]] = []
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +71,8 @@ def test_sigkill_then_resume_equals_uninterrupted_run(
 
     db_url = sqlite_url  # the distributed test kills and completes a crawl on PostgreSQL
     run_id = _new_run(db_url, urls)
+    # the last site answers only once the crawl has been killed: it cannot finish before
+    held = miniweb.gates[hosts[-1]] = threading.Event()
     engine = make_engine(db_url)
     process = runner.start_spider("enterprise_site", db_url=db_url, run_id=run_id,
                                   log_file=crawl_env / "killed.log")
@@ -82,6 +85,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(
     assert process.poll() is None, "the crawl ended before it could be killed"
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+    held.set()
     killed = get_run(engine, run_id)
     assert killed.status == "running" and 0 < killed.sites_done < SITES
 
