@@ -14,6 +14,10 @@ Methods (`method`):
 
 Levels are monotone by construction: coverage at level L is OR-ed into every lower level.
 Percentages are ratios of sums (covered inhabitants / inhabitants) per area and in total.
+
+Several operators in one cell file (`operators`): ITU's rule, `largest` (the default), reports
+per row the operator covering the most inhabitants; `any` the union (covered by at least one
+operator). See docs/methodology/sdg-9-c-1.md for the input checks.
 """
 
 from __future__ import annotations
@@ -26,15 +30,23 @@ from typing import Any
 import numpy as np
 
 from ecomstat.numbers import Bounds
+from indicators.coverage_checks import (
+    OUTSIDE_PCT,
+    cell_extent,
+    check_cell_size,
+    grid_spacing_m,
+    largest_operator_rows,
+    operator_rule,
+    outside_extent,
+)
+from indicators.coverage_grid import PopulationGrid, read_population
 from indicators.coverage_io import (
     CELL_RANGE_M,
     LEVEL_NAMES,
     LEVELS,
     Cells,
-    PopulationGrid,
     file_sha256,
     read_cells,
-    read_population,
 )
 from indicators.errors import InvalidIndicatorInput
 from indicators.geo import EARTH_RADIUS_M, Area, RangeIndex, assign_areas, load_areas
@@ -60,12 +72,24 @@ class CoverageRow:
     covered_population: float
     grid_cells: int
     degurba: str | None = None  # urban/rural class (DEGURBA) of a breakdown of the total
+    # % of the row's inhabitants outside the bounding box of the cell sites (see
+    # coverage_checks.outside_extent); None without inhabitants.
+    outside_extent_pct: float | None = None
+    # Grid cells marked suppressed (negative population) in the row: inhabitants unknown, so
+    # neither in `population` nor counted as 0-population cells; None for DEGURBA rows.
+    suppressed_cells: int | None = None
+    operator: str | None = None  # with --operators largest: the operator of this row's figure
+    flags: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if self.degurba is None:
             del data["degurba"]
+        if self.operator is None:
+            del data["operator"]
         data["covered_pct"] = None if self.covered_pct is None else round(self.covered_pct, 2)
+        if self.outside_extent_pct is not None:
+            data["outside_extent_pct"] = round(self.outside_extent_pct, 2)
         data["population"] = round(self.population)
         data["covered_population"] = round(self.covered_population)
         return data
@@ -161,25 +185,37 @@ def summarise(
     area_index: np.ndarray | None = None,
     area_names: Sequence[str] = (),
     degurba_index: np.ndarray | None = None,
+    *,
+    beyond: np.ndarray | None = None,
+    suppressed_area: np.ndarray | None = None,
 ) -> list[CoverageRow]:
     """Rows for the total and each area (in order), then `outside` when any grid cell fell in
     no area, then the total by urban/rural class when `degurba_index` is given. Each row:
-    covered share of inhabitants at at-least level L."""
+    covered share of inhabitants at at-least level L. `beyond` marks grid cells outside the
+    cell sites' extent; `suppressed_area` holds the area index (-1: none) of each suppressed
+    grid cell."""
     everything = np.ones(population.shape[0], dtype=bool)
-    groups: list[tuple[str, str | None, np.ndarray]] = [(TOTAL, None, everything)]
+    hidden = np.zeros(0, dtype=np.int32) if suppressed_area is None else suppressed_area
+    groups: list[tuple[str, str | None, np.ndarray, int | None]] = [
+        (TOTAL, None, everything, int(hidden.shape[0]))
+    ]
     if area_index is not None:
-        groups += [(name, None, area_index == i) for i, name in enumerate(area_names)]
+        groups += [
+            (name, None, area_index == i, int((hidden == i).sum()))
+            for i, name in enumerate(area_names)
+        ]
         outside = area_index < 0
-        if outside.any():
-            groups.append((OUTSIDE, None, outside))
+        if outside.any() or (hidden < 0).any():
+            groups.append((OUTSIDE, None, outside, int((hidden < 0).sum())))
     if degurba_index is not None:
         from indicators.coverage_degurba import CLASSES
 
-        groups += [(TOTAL, name, degurba_index == i) for i, name in enumerate(CLASSES)]
+        groups += [(TOTAL, name, degurba_index == i, None) for i, name in enumerate(CLASSES)]
     covered_people = fractions * population[:, None]
     rows = []
-    for name, degurba, mask in groups:
+    for name, degurba, mask, suppressed in groups:
         people = float(population[mask].sum())
+        far = float(population[mask & beyond].sum()) if beyond is not None else 0.0
         for column, level in enumerate(LEVELS):
             covered = float(covered_people[mask, column].sum())
             rows.append(
@@ -191,6 +227,8 @@ def summarise(
                     covered_population=covered,
                     grid_cells=int(mask.sum()),
                     degurba=degurba,
+                    outside_extent_pct=100.0 * far / people if people > 0 else None,
+                    suppressed_cells=suppressed,
                 )
             )
     return rows
@@ -207,21 +245,50 @@ def compute_coverage(
     cell_size_m: float = 100.0,
     samples: int = 5,
     urban_rural: bool = False,
+    operators: str | None = None,
 ) -> list[CoverageRow]:
     """Coverage rows for already-loaded inputs (see the module docstring for the method);
-    `urban_rural` adds the total by DEGURBA grid class (see `coverage_degurba`)."""
-    ranges = effective_ranges(cells.range_m, default_range_m, max_range_m)
-    fractions = covered_fractions(
-        cells, ranges, grid.lon, grid.lat, method=method, cell_size_m=cell_size_m, samples=samples
-    )
+    `urban_rural` adds the total by DEGURBA grid class (see `coverage_degurba`); `operators`
+    is the rule for a file with several operators (`coverage_checks.operator_rule`)."""
+    rule = operator_rule(operators, cells)
     area_index = assign_areas(grid.lon, grid.lat, areas) if areas else None
+    suppressed_area = (
+        assign_areas(grid.suppressed_lon, grid.suppressed_lat, areas)
+        if areas
+        else np.full(grid.suppressed_lon.shape[0], -1, dtype=np.int32)
+    )
     names = [area.name for area in areas] if areas else []
     degurba_index = None
     if urban_rural:
         from indicators.coverage_degurba import degurba_classes
 
         degurba_index = degurba_classes(grid.lon, grid.lat, grid.population)
-    return summarise(fractions, grid.population, area_index, names, degurba_index)
+    beyond = outside_extent(cells, grid.lon, grid.lat)
+
+    def rows_for(sites: Cells) -> list[CoverageRow]:
+        ranges = effective_ranges(sites.range_m, default_range_m, max_range_m)
+        fractions = covered_fractions(
+            sites,
+            ranges,
+            grid.lon,
+            grid.lat,
+            method=method,
+            cell_size_m=cell_size_m,
+            samples=samples,
+        )
+        return summarise(
+            fractions,
+            grid.population,
+            area_index,
+            names,
+            degurba_index,
+            beyond=beyond,
+            suppressed_area=suppressed_area,
+        )
+
+    if rule == "largest":
+        return largest_operator_rows(cells, rows_for)
+    return rows_for(cells)
 
 
 def run_coverage(
@@ -239,15 +306,28 @@ def run_coverage(
     cell_size_m: float = 100.0,
     samples: int = 5,
     urban_rural: bool = False,
+    operators: str | None = None,
+    max_outside_pct: float = 5.0,
 ) -> CoverageResult:
-    """Read the files, validate them, and compute SDG 9.c.1 in total and per area."""
+    """Read the files, validate them and each against the other (grid spacing for the area
+    method, population beyond the cells' extent, operators), and compute SDG 9.c.1 in total
+    and per area."""
     if method not in METHODS:
         raise InvalidIndicatorInput(
             f"unknown coverage method {method!r}: use {' or '.join(METHODS)}"
         )
+    OUTSIDE_PCT.check(max_outside_pct, "ECOMSTAT_COVERAGE_MAX_OUTSIDE_PCT", InvalidIndicatorInput)
     cells = read_cells(cells_path, technology=technology, cdma_level=cdma_level)
     grid = read_population(population_path, population_column=population_column)
     areas = load_areas(areas_path, area_property) if areas_path else None
+    rule = operator_rule(operators, cells)
+    spacing = None
+    if method == "area":
+        spacing = grid_spacing_m(
+            np.concatenate((grid.lon, grid.suppressed_lon)),
+            np.concatenate((grid.lat, grid.suppressed_lat)),
+        )
+        check_cell_size(spacing, cell_size_m, "ECOMSTAT_COVERAGE_GRID_CELL_M")
     rows = compute_coverage(
         cells,
         grid,
@@ -258,7 +338,14 @@ def run_coverage(
         cell_size_m=cell_size_m,
         samples=samples,
         urban_rural=urban_rural,
+        operators=operators,
     )
+    for row in rows:
+        if row.covered_pct is None:
+            row.flags.append("no-population")
+        if row.outside_extent_pct is not None and row.outside_extent_pct > max_outside_pct:
+            row.flags.append("outside-cell-extent")
+    total = next(row for row in rows if row.area == TOTAL and row.degurba is None)
     provenance: dict[str, Any] = {
         "cells_file": Path(cells_path).name,
         "cells_sha256": file_sha256(cells_path),
@@ -275,11 +362,18 @@ def run_coverage(
         "grid_rows": grid.rows,
         "grid_populated": int(grid.lon.shape[0]),
         "grid_suppressed": grid.suppressed,
+        "cell_extent": [round(v, 6) for v in cell_extent(cells)],
+        "population_outside_extent_pct": total.outside_extent_pct,
+        "max_outside_pct": max_outside_pct,
+        "operator_rule": rule,
+        "operators": list(cells.operators),
     }
     if urban_rural:
         provenance["urban_rural"] = "DEGURBA grid classes, 1 km² LAEA cells"
     if method == "area":
-        provenance.update(grid_cell_m=cell_size_m, samples_per_side=samples)
+        provenance.update(
+            grid_cell_m=cell_size_m, samples_per_side=samples, grid_spacing_detected_m=spacing
+        )
     if areas_path:
         provenance.update(
             areas_file=Path(areas_path).name,
@@ -306,11 +400,14 @@ def coverage_records(result: CoverageResult, period: str) -> list[Any]:
             method=result.method,
             estimate=row.covered_pct,
             n=row.grid_cells,
-            flags=[] if row.covered_pct is not None else ["no-population"],
+            flags=list(row.flags),
             provenance={
                 **result.provenance,
                 "population": row.population,
                 "covered_population": row.covered_population,
+                "outside_extent_pct": row.outside_extent_pct,
+                "suppressed_cells": row.suppressed_cells,
+                **({"operator": row.operator} if row.operator is not None else {}),
             },
         )
         for row in result.rows

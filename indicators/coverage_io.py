@@ -1,4 +1,5 @@
-"""Reading and validating the SDG 9.c.1 inputs: a cell inventory and a population grid.
+"""Reading and validating the SDG 9.c.1 inputs: a cell inventory (the population grid:
+`coverage_grid`), and the CSV helpers both readers share.
 
 Both readers stream the CSV once and keep only the needed columns as float arrays, so a
 million-row grid costs tens of megabytes, and every error names the file and line.
@@ -13,6 +14,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,12 +53,6 @@ LAT = Bounds(-90, 90)
 # 150 km: GSM's extended cells end at 121 km (timing advance), LTE's largest PRACH format at
 # ~100 km; a larger value is a broken estimate, and 1e300 m would "cover" the whole Earth.
 CELL_RANGE_M = Bounds(0, 150_000, unit="m")
-# Inhabitants of one grid cell. The densest square kilometres on Earth hold about 100,000-
-# 200,000 people, so a 100 m or 1 km grid cell never holds a million; negative values mark
-# suppressed cells (counted as 0). The bound also keeps sums finite.
-GRID_POPULATION = Bounds(
-    None, 1_000_000, words="a number up to 1,000,000 (inhabitants of a grid cell; < 0: suppressed)"
-)
 
 
 def parse_level(value: str) -> int:
@@ -90,17 +86,10 @@ class Cells:
     range_m: np.ndarray
     level: np.ndarray
     skipped: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
-class PopulationGrid:
-    """Populated grid cells only (population > 0), plus counts of what was dropped."""
-
-    lon: np.ndarray
-    lat: np.ndarray
-    population: np.ndarray
-    rows: int = 0
-    suppressed: int = 0  # negative values: suppressed/unpublished, counted as 0 inhabitants
+    # Operator of each cell (index into `operators`) when the file names one: an `operator`
+    # column, or OpenCelliD's `mcc` + `net` (MNC); None when it does not.
+    operator: np.ndarray | None = None
+    operators: tuple[str, ...] = ()
 
 
 def csv_rows(path: str | Path, what: str) -> Iterator[list[str]]:
@@ -162,10 +151,27 @@ def read_cells(path: str | Path, *, technology: str | None = None, cdma_level: s
         raise InvalidIndicatorInput(
             f"cells file {path} has no radio column: give the technology with --technology"
         )
-    cells = _read_cells_fast(path, header, index, headerless, levels, default_level)
+    operator = operator_columns(index)
+    cells = _read_cells_fast(path, header, index, headerless, levels, default_level, operator)
     if cells is None:
-        cells = _read_cells_rows(path, index, headerless, levels, default_level)
+        cells = _read_cells_rows(path, index, headerless, levels, default_level, operator)
     return cells
+
+
+def operator_columns(index: dict[str, int]) -> tuple[str, ...]:
+    """The columns naming a cell's operator: `operator`, else OpenCelliD's `mcc` with `net`
+    (or `mnc`): the operator is the MCC-MNC pair; () when the file names none."""
+    if "operator" in index:
+        return ("operator",)
+    for mnc in ("net", "mnc"):
+        if "mcc" in index and mnc in index:
+            return ("mcc", mnc)
+    return ()
+
+
+def _encode_operators(keys: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    names, codes = np.unique(np.asarray(keys, dtype=object).astype(str), return_inverse=True)
+    return codes.astype(np.int32), tuple(str(name) for name in names)
 
 
 def _read_cells_fast(
@@ -175,18 +181,19 @@ def _read_cells_fast(
     headerless: bool,
     levels: dict[str, int],
     default_level: int | None,
+    operator: tuple[str, ...] = (),
 ) -> Cells | None:
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.csv as pa_csv
 
-    wanted = [name for name in ("lon", "lat", "range", "radio") if name in index]
+    wanted = [name for name in ("lon", "lat", "range", "radio", *operator) if name in index]
     names = {name: header[index[name]] for name in wanted}
     if len(set(names.values())) != len(names):
         return None
     types = {names[n]: pa.float64() for n in ("lon", "lat", "range")}
-    if "radio" in names:
-        types[names["radio"]] = pa.string()
+    for name in ("radio", *operator):
+        if name in names:
+            types[names[name]] = pa.string()
     read = pa_csv.ReadOptions(column_names=list(header)) if headerless else pa_csv.ReadOptions()
     try:
         table = pa_csv.read_csv(
@@ -216,27 +223,20 @@ def _read_cells_fast(
         return None
     if np.isinf(range_m).any() or (range_m < 0).any() or (range_m > CELL_RANGE_M.high).any():
         return None
-    level = np.full(lon.shape[0], default_level or 0, dtype=np.int8)
-    keep = np.ones(lon.shape[0], dtype=bool)
-    skipped: dict[str, int] = {}
-    if "radio" in names:
-        radio = pc.utf8_upper(pc.utf8_trim_whitespace(table.column(names["radio"])))
-        encoded = pc.fill_null(radio, "").combine_chunks().dictionary_encode()
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
-        counts = np.bincount(codes, minlength=len(encoded.dictionary))
-        for code, value in enumerate(encoded.dictionary.to_pylist()):
-            rows = codes == code
-            if value in SKIPPED_RADIOS:
-                keep &= ~rows
-                skipped[value] = int(counts[code])
-            elif value:
-                if value not in levels:
-                    return None  # the row reader names the line
-                level[rows] = levels[value]
-            elif default_level is None and counts[code]:
-                return None
+    radios = _radio_levels_fast(
+        table.column(names["radio"]) if "radio" in names else None,
+        lon.shape[0],
+        levels,
+        default_level,
+    )
+    if radios is None:
+        return None  # the row reader names the line
+    level, keep, skipped = radios
     if not keep.any():
         return None
+    codes, operators = _operators_fast(table, [names[n] for n in operator], keep)
+    if operator and codes is None:
+        return None  # an empty operator: the row reader names the line
     range_m = np.where(range_m > 0, range_m, np.nan)  # 0 or empty: no range
     return Cells(
         lon=np.ascontiguousarray(lon[keep]),
@@ -244,7 +244,55 @@ def _read_cells_fast(
         range_m=np.ascontiguousarray(range_m[keep]),
         level=np.ascontiguousarray(level[keep]),
         skipped=skipped,
+        operator=codes,
+        operators=operators,
     )
+
+
+def _radio_levels_fast(
+    radio_column: Any, n: int, levels: dict[str, int], default_level: int | None
+) -> tuple[np.ndarray, np.ndarray, dict[str, int]] | None:
+    """(level, rows kept, skipped radio counts) from the radio column; None when a value is
+    unknown or empty without a default level."""
+    import pyarrow.compute as pc
+
+    level = np.full(n, default_level or 0, dtype=np.int8)
+    keep = np.ones(n, dtype=bool)
+    skipped: dict[str, int] = {}
+    if radio_column is None:
+        return level, keep, skipped
+    radio = pc.utf8_upper(pc.utf8_trim_whitespace(radio_column))
+    encoded = pc.fill_null(radio, "").combine_chunks().dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    counts = np.bincount(codes, minlength=len(encoded.dictionary))
+    for code, value in enumerate(encoded.dictionary.to_pylist()):
+        rows = codes == code
+        if value in SKIPPED_RADIOS:
+            keep &= ~rows
+            skipped[value] = int(counts[code])
+        elif value:
+            if value not in levels:
+                return None
+            level[rows] = levels[value]
+        elif default_level is None and counts[code]:
+            return None
+    return level, keep, skipped
+
+
+def _operators_fast(
+    table: Any, columns: list[str], keep: np.ndarray
+) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """Operator codes of the kept rows from the operator column(s) (joined by '-'); (None, ())
+    without columns or when one is empty."""
+    import pyarrow.compute as pc
+
+    if not columns:
+        return None, ()
+    parts = [pc.utf8_trim_whitespace(table.column(name)) for name in columns]
+    if any(part.null_count or pc.any(pc.equal(part, "")).as_py() for part in parts):
+        return None, ()
+    key = parts[0] if len(parts) == 1 else pc.binary_join_element_wise(*parts, "-")
+    return _encode_operators(list(np.asarray(key.to_pylist(), dtype=object)[keep]))
 
 
 def _read_cells_rows(
@@ -253,12 +301,15 @@ def _read_cells_rows(
     headerless: bool,
     levels: dict[str, int],
     default_level: int | None,
+    operator: tuple[str, ...] = (),
 ) -> Cells:
     rows = csv_rows(path, "cells")
     if not headerless:
         next(rows)
     radio_at = index.get("radio")
     lon_at, lat_at, range_at = index["lon"], index["lat"], index["range"]
+    operator_at = [index[name] for name in operator]
+    keys: list[str] = []
     width = max(index.values()) + 1
     lon, lat, rng, lvl = array("d"), array("d"), array("d"), array("b")
     skipped: dict[str, int] = {}
@@ -286,108 +337,28 @@ def _read_cells_rows(
             raise InvalidIndicatorInput(f"{path}, line {line}: radio is empty; give --technology")
         x, y = _lon_lat(row[lon_at], row[lat_at], path, line)
         range_text = row[range_at].strip()
-        range_m = (
-            _number(range_text, path, line, "range", CELL_RANGE_M) if range_text else math.nan
-        )
+        range_m = _number(range_text, path, line, "range", CELL_RANGE_M) if range_text else math.nan
+        if operator_at:
+            parts = [row[at].strip() for at in operator_at]
+            if not all(parts):
+                raise InvalidIndicatorInput(
+                    f"{path}, line {line}: {'/'.join(operator)} is empty "
+                    "(the operator of every cell is needed to compare operators)"
+                )
+            keys.append("-".join(parts))
         lon.append(x)
         lat.append(y)
         rng.append(range_m if range_m > 0 else math.nan)
         lvl.append(level)
     if not lon:
         raise InvalidIndicatorInput(f"cells file {path} has no cells")
+    codes, operators = _encode_operators(keys) if operator_at else (None, ())
     return Cells(
         lon=np.frombuffer(lon, dtype=np.float64),
         lat=np.frombuffer(lat, dtype=np.float64),
         range_m=np.frombuffer(rng, dtype=np.float64),
         level=np.frombuffer(lvl, dtype=np.int8),
         skipped=skipped,
-    )
-
-
-def read_population(path: str | Path, *, population_column: str = "population") -> PopulationGrid:
-    """Read a `lon,lat,<population>` grid CSV (other columns ignored). Negative values mark
-    suppressed cells and count as 0; only populated cells are kept.
-
-    A vectorised pyarrow read does the work; when it finds anything wrong (or cannot parse the
-    file) the exact row-by-row reader runs instead, to name the offending line."""
-    column = population_column.strip().lower()
-    rows = csv_rows(path, "population")
-    header = next(rows, None)
-    if header is None or not any(cell.strip() for cell in header):
-        raise InvalidIndicatorInput(f"population file {path} is empty")
-    index = _columns(header, path, "population", ("lon", "lat", column))
-    rows.close()
-    names = [header[index[name]] for name in ("lon", "lat", column)]
-    grid = _read_population_fast(path, names)
-    return grid if grid is not None else _read_population_rows(path, index, column)
-
-
-def _read_population_fast(path: str | Path, names: list[str]) -> PopulationGrid | None:
-    import pyarrow as pa
-    import pyarrow.csv as pa_csv
-
-    if len(set(names)) != len(names):
-        return None
-    try:
-        table = pa_csv.read_csv(
-            path,
-            convert_options=pa_csv.ConvertOptions(
-                include_columns=names,
-                column_types={name: pa.float64() for name in names},
-                null_values=[""],
-            ),
-        )
-    except (pa.ArrowException, OSError, KeyError):
-        return None
-    if table.num_rows == 0 or any(table.column(name).null_count for name in names):
-        return None
-    lon, lat, pop = (table.column(name).to_numpy() for name in names)
-    del table
-    if not (np.isfinite(lon).all() and np.isfinite(lat).all() and np.isfinite(pop).all()):
-        return None
-    if np.abs(lon).max() > 180 or np.abs(lat).max() > 90 or pop.max() > GRID_POPULATION.high:
-        return None
-    populated = pop > 0
-    return PopulationGrid(
-        lon=np.ascontiguousarray(lon[populated]),
-        lat=np.ascontiguousarray(lat[populated]),
-        population=np.ascontiguousarray(pop[populated]),
-        rows=int(pop.shape[0]),
-        suppressed=int((pop < 0).sum()),
-    )
-
-
-def _read_population_rows(path: str | Path, index: dict[str, int], column: str) -> PopulationGrid:
-    rows = csv_rows(path, "population")
-    next(rows)  # header
-    lon_at, lat_at, pop_at = index["lon"], index["lat"], index[column]
-    width = max(lon_at, lat_at, pop_at) + 1
-    lon, lat, pop = array("d"), array("d"), array("d")
-    total = suppressed = 0
-    for line, row in enumerate(rows, start=2):
-        if not row or not any(cell.strip() for cell in row):
-            continue
-        if len(row) < width:
-            raise InvalidIndicatorInput(
-                f"{path}, line {line}: expected {width} fields, got {len(row)}"
-            )
-        total += 1
-        value = _number(row[pop_at], path, line, column, GRID_POPULATION)
-        x, y = _lon_lat(row[lon_at], row[lat_at], path, line)
-        if value < 0:
-            suppressed += 1
-            continue
-        if value == 0:
-            continue
-        lon.append(x)
-        lat.append(y)
-        pop.append(value)
-    if total == 0:
-        raise InvalidIndicatorInput(f"population file {path} has no grid cells")
-    return PopulationGrid(
-        lon=np.frombuffer(lon, dtype=np.float64),
-        lat=np.frombuffer(lat, dtype=np.float64),
-        population=np.frombuffer(pop, dtype=np.float64),
-        rows=total,
-        suppressed=suppressed,
+        operator=codes,
+        operators=operators,
     )

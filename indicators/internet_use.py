@@ -1,24 +1,30 @@
 """SDG 17.8.1: proportion of individuals using the Internet, from aggregated operator data.
 
-ITU's definition: individuals who used the Internet from any location in the last three months.
-From one operator's SIM counts per home area (the area where the SIM spends most nights), over
-a reference period of three months:
+ITU's definition: individuals who used the Internet from any location in the last three
+months. From one or more operators' SIM counts per home area (where a SIM spends most nights)
+over a three-month reference period, following the ITU mobile-phone-data pilots (see
+docs/methodology/sdg-17-8-1.md for the assumptions and the sources):
 
-    users_a = D_a / (s_a * m_a)
-    rate_a  = min(100, 100 * users_a / P_a)
+    users_a = (sum_o D_ao / sum_o s_ao) / m_a
+    rate_a  = 100 * users_a / P_a
 
-- D_a: SIMs with at least one data session in the period (`data_sims`; with `3g_plus_only`,
-  `data_sims_3g_plus`: sessions on 3G or better), handsets only (no M2M/IoT SIMs);
-- s_a: the operator's market share of active SIMs in the area, 0 < s <= 1;
-- m_a: active SIMs per SIM user (multi-SIM and multi-device ownership), > 0;
-- P_a: the in-scope population of the area (residents in the age range the office publishes).
+- D_ao: operator o's SIMs with at least one data session in the period in area a (with
+  `3g_plus_only`: sessions on 3G or better), handsets only (no M2M/IoT SIMs);
+- s_ao: operator o's market share of active SIMs in the area: the operators in the file scale
+  to the whole market (their sum is at most 1);
+- m_a: active SIMs per unique user across the market (multi-SIM, multi-device), so that users
+  are people, not SIMs;
+- P_a: the area's population in the age scope (e.g. 15+), the population the users represent.
 
-Areas where the active or data SIM count is below `min_count` are suppressed (no estimate, no
-counts shown). The total is a ratio of sums over every area with usage data, suppressed ones
-included: sum_a min(users_a, P_a) / sum_a P_a, capped at 100%. Because the total's counts are
-published, a single suppressed area could be recovered by subtraction; then the published area
-with the fewest active SIMs is suppressed too (secondary suppression, flag
-`secondary-suppression`), so only the sum of two areas can be derived.
+An area whose rate exceeds 100% is published as 100 and flagged `over-100` (home-area
+misassignment or inputs that do not fit); its uncapped rate is kept. The total is computed from
+the UNCAPPED users, sum_a users_a / sum_a P_a, and only then capped at 100%: capping each area
+first biases the total down whenever users are assigned to the wrong home area.
+
+The interval: `internet_use_interval` (Monte Carlo over the market shares' and the factor's
+standard errors). Areas with fewer than `min_count` active or data SIMs are suppressed; with
+exactly one suppressed, the published area with the fewest active SIMs is too (secondary
+suppression), so that the published total does not reveal it by subtraction.
 """
 
 from __future__ import annotations
@@ -27,33 +33,28 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecomstat.numbers import Bounds, where
-from indicators.coverage_io import csv_rows, file_sha256
+from ecomstat.numbers import Bounds
+from indicators.coverage_io import file_sha256
 from indicators.errors import InvalidIndicatorInput
+from indicators.internet_use_interval import (
+    REPLICATES,
+    SEED,
+    AreaInputs,
+    has_uncertainty,
+    monte_carlo,
+)
+from indicators.internet_use_io import (
+    TOTAL,
+    AgeScope,
+    AreaUsage,
+    parse_age_scope,
+    read_area_population,
+    read_usage,
+)
 
 INDICATOR = "SDG_17_8_1"
-TOTAL = "total"
-USAGE_COLUMNS = ("area", "active_sims", "data_sims")
-OPTIONAL_USAGE_COLUMNS = ("data_sims_3g_plus", "market_share", "sims_per_person")
-# Plausible values. The world has about 9 billion SIMs, so one operator's count in an area is
-# below 10 billion, as is the population of any area. A market share below 0.1% or more than
-# 10 SIMs per user describe no operator whose counts could estimate a population (and keep
-# users = data_sims / (share * SIMs per person) finite).
-SIM_COUNT = Bounds(0, 10_000_000_000, integer=True)
-AREA_POPULATION = Bounds(0, 10_000_000_000, low_open=True)
-MARKET_SHARE = Bounds(0.001, 1)
-SIMS_PER_PERSON = Bounds(0.1, 10)
 MIN_COUNT = Bounds(0, 10_000_000_000, integer=True)
-
-
-@dataclass
-class AreaUsage:
-    area: str
-    active_sims: int
-    data_sims: int  # the data-SIM count used (all data SIMs, or 3G+ only)
-    market_share: float
-    sims_per_person: float
-    line: int = 0
+_SHARE_SLACK = 1e-9  # shares summing to 1 may print as 1.0000000001
 
 
 @dataclass
@@ -64,16 +65,21 @@ class InternetUseRow:
     users: float | None
     active_sims: int | None
     data_sims: int | None
-    market_share: float | None
+    market_share: float | None  # the operators' combined share
     sims_per_person: float | None
     flags: list[str] = field(default_factory=list)
+    uncapped_pct: float | None = None
+    se: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         if float(self.population).is_integer():
             data["population"] = int(self.population)
-        if self.internet_use_pct is not None:
-            data["internet_use_pct"] = round(self.internet_use_pct, 2)
+        for name in ("internet_use_pct", "uncapped_pct", "se", "ci_low", "ci_high"):
+            if data[name] is not None:
+                data[name] = round(data[name], 2)
         if self.users is not None:
             data["users"] = round(self.users)
         return data
@@ -84,184 +90,126 @@ class InternetUseResult:
     rows: list[InternetUseRow]
     method: str
     provenance: dict[str, Any] = field(default_factory=dict)
+    age_scope: str | None = None
 
 
-def _header(rows: Any, path: str | Path, what: str, required: tuple[str, ...]) -> dict[str, int]:
-    header = next(rows, None)
-    if header is None or not any(cell.strip() for cell in header):
-        raise InvalidIndicatorInput(f"{what} file {path} is empty")
-    names = [name.strip().lower() for name in header]
-    missing = [name for name in required if name not in names]
-    if missing:
-        raise InvalidIndicatorInput(
-            f"{what} file {path} lacks column(s) {', '.join(missing)} (has: {', '.join(names)})"
-        )
-    return {name: i for i, name in reversed(list(enumerate(names))) if name}
-
-
-def _count(text: str, path: str | Path, line: int, column: str) -> int:
-    return int(SIM_COUNT.read(text, where(path, line, column), InvalidIndicatorInput))
-
-
-def _number(text: str, path: str | Path, line: int, column: str, bounds: Bounds) -> float:
-    return bounds.read(text, where(path, line, column), InvalidIndicatorInput)
-
-
-def _area(text: str, path: str | Path, line: int, seen: dict[str, int]) -> str:
-    name = text.strip()
-    if not name:
-        raise InvalidIndicatorInput(f"{path}, line {line}: area is empty")
-    if name.lower() == TOTAL:
-        raise InvalidIndicatorInput(f"{path}, line {line}: area name {name!r} is reserved")
-    if name in seen:
-        raise InvalidIndicatorInput(f"{path}, line {line}: area {name!r} repeats line {seen[name]}")
-    return name
-
-
-def read_usage(
-    path: str | Path,
-    *,
-    three_g_plus_only: bool = False,
-    market_share: float | None = None,
-    sims_per_person: float | None = 1.0,
-) -> list[AreaUsage]:
-    """Read `area,active_sims,data_sims[,data_sims_3g_plus][,market_share][,sims_per_person]`.
-    A per-row market share / SIMs per person wins over the default given here."""
-    if market_share is not None:
-        MARKET_SHARE.check(market_share, "--market-share", InvalidIndicatorInput)
-    if sims_per_person is not None:
-        SIMS_PER_PERSON.check(sims_per_person, "--sims-per-person", InvalidIndicatorInput)
-    rows = csv_rows(path, "usage")
-    required = USAGE_COLUMNS + (("data_sims_3g_plus",) if three_g_plus_only else ())
-    index = _header(rows, path, "usage", required)
-    share_at, spp_at = index.get("market_share"), index.get("sims_per_person")
-    g3_at = index.get("data_sims_3g_plus")
-    usage: list[AreaUsage] = []
-    seen: dict[str, int] = {}
-    width = max(index.values()) + 1
-    for line, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        row = row + [""] * (width - len(row))  # short rows: missing fields are empty
-        name = _area(row[index["area"]], path, line, seen)
-        seen[name] = line
-        active = _count(row[index["active_sims"]], path, line, "active_sims")
-        data = _count(row[index["data_sims"]], path, line, "data_sims")
-        if data > active:
+def _by_area(usage: list[AreaUsage]) -> dict[str, list[AreaUsage]]:
+    areas: dict[str, list[AreaUsage]] = {}
+    for item in usage:
+        areas.setdefault(item.area, []).append(item)
+    for name, items in areas.items():
+        share = sum(item.market_share for item in items)
+        if share > 1 + _SHARE_SLACK:
             raise InvalidIndicatorInput(
-                f"{path}, line {line}: data_sims {data} exceeds active_sims {active}"
+                f"the market shares of area {name!r} add up to {share:g} (lines "
+                f"{', '.join(str(i.line) for i in items)}): the operators' shares are at most 1"
             )
-        if g3_at is not None and row[g3_at].strip():
-            data_3g = _count(row[g3_at], path, line, "data_sims_3g_plus")
-            if data_3g > data:
-                raise InvalidIndicatorInput(
-                    f"{path}, line {line}: data_sims_3g_plus {data_3g} exceeds data_sims {data}"
-                )
-            if three_g_plus_only:
-                data = data_3g
-        elif three_g_plus_only:
-            raise InvalidIndicatorInput(f"{path}, line {line}: data_sims_3g_plus is empty")
-        share_text = row[share_at].strip() if share_at is not None else ""
-        if share_text:
-            share = _number(share_text, path, line, "market_share", MARKET_SHARE)
-        elif market_share is not None:
-            share = market_share
-        else:
+        factors = {(item.sims_per_person, item.sims_per_person_se) for item in items}
+        if len(factors) > 1:
             raise InvalidIndicatorInput(
-                f"{path}, line {line}: no market share: add a market_share column or --market-share"
+                f"area {name!r} has different SIMs-per-user factors on lines "
+                f"{', '.join(str(i.line) for i in items)}: the factor is market-wide, one per area"
             )
-        spp_text = row[spp_at].strip() if spp_at is not None else ""
-        if spp_text:
-            spp = _number(spp_text, path, line, "sims_per_person", SIMS_PER_PERSON)
-        elif sims_per_person is not None:
-            spp = sims_per_person
-        else:
-            raise InvalidIndicatorInput(f"{path}, line {line}: no SIMs per person given")
-        usage.append(AreaUsage(name, active, data, share, spp, line))
-    if not usage:
-        raise InvalidIndicatorInput(f"usage file {path} has no areas")
-    return usage
-
-
-def read_area_population(path: str | Path) -> dict[str, float]:
-    """Read `area,population` (the in-scope population of each home area)."""
-    rows = csv_rows(path, "population")
-    index = _header(rows, path, "population", ("area", "population"))
-    population: dict[str, float] = {}
-    seen: dict[str, int] = {}
-    for line, row in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) <= max(index["area"], index["population"]):
-            raise InvalidIndicatorInput(f"{path}, line {line}: missing fields")
-        name = _area(row[index["area"]], path, line, seen)
-        seen[name] = line
-        population[name] = _number(
-            row[index["population"]], path, line, "population", AREA_POPULATION
-        )
-    if not population:
-        raise InvalidIndicatorInput(f"population file {path} has no areas")
-    return population
+    return areas
 
 
 def estimate_internet_use(
-    usage: list[AreaUsage], population: dict[str, float], *, min_count: int = 20
+    usage: list[AreaUsage],
+    population: dict[str, float],
+    *,
+    min_count: int = 20,
+    replicates: int = 2000,
+    seed: int = 0,
 ) -> list[InternetUseRow]:
-    """One row per area of the usage file (file order), then the total (see module docstring).
-    Population areas without usage data get a row flagged `no-usage-data` and stay out of the
-    total."""
+    """One row per area of the usage file (file order), then the areas of the population file
+    without usage data (flag `no-usage-data`, outside the total), then the total."""
     MIN_COUNT.check(min_count, "--min-count", InvalidIndicatorInput)
-    unknown = [u.area for u in usage if u.area not in population]
+    unknown = list(dict.fromkeys(u.area for u in usage if u.area not in population))
     if unknown:
         raise InvalidIndicatorInput(
             f"usage area(s) not in the population file: {', '.join(unknown[:5])}"
             + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
         )
+    areas = _by_area(usage)
+    inputs: list[AreaInputs] = []
     rows: list[InternetUseRow] = []
-    total_users = total_population = 0.0
-    total_active = total_data = 0
-    for item in usage:
-        people = population[item.area]
-        users = item.data_sims / (item.market_share * item.sims_per_person)
-        capped_users = min(users, people)
-        total_users += capped_users
-        total_population += people
-        total_active += item.active_sims
-        total_data += item.data_sims
-        row = InternetUseRow(
-            item.area,
-            people,
-            100.0 * capped_users / people,
-            users,
-            item.active_sims,
-            item.data_sims,
-            item.market_share,
-            item.sims_per_person,
-            ["capped"] if users > people else [],
+    for name, items in areas.items():
+        people = population[name]
+        data = sum(item.data_sims for item in items)
+        active = sum(item.active_sims for item in items)
+        share = sum(item.market_share for item in items)
+        factor = items[0].sims_per_person
+        users = data / (share * factor)
+        pct = 100.0 * users / people
+        inputs.append(
+            AreaInputs(
+                data,
+                people,
+                [(i.operator, i.market_share, i.market_share_se) for i in items],
+                factor,
+                items[0].sims_per_person_se,
+            )
         )
-        if item.active_sims < min_count or item.data_sims < min_count:
+        rows.append(
+            InternetUseRow(
+                name,
+                people,
+                min(100.0, pct),
+                users,
+                active,
+                data,
+                share,
+                factor,
+                ["over-100"] if pct > 100 else [],
+                uncapped_pct=pct,
+            )
+        )
+    total_users = sum(row.users or 0.0 for row in rows)
+    total_people = sum(row.population for row in rows)
+    total_active = sum(row.active_sims or 0 for row in rows)
+    total_data = sum(row.data_sims or 0 for row in rows)
+    if has_uncertainty(inputs):
+        intervals, total_interval = monte_carlo(inputs, replicates, seed)
+        for row, interval in zip(rows, intervals, strict=True):
+            row.se, row.ci_low, row.ci_high = interval.se, interval.ci_low, interval.ci_high
+    else:
+        total_interval = None
+    for row in rows:
+        if row.active_sims is not None and (
+            row.active_sims < min_count or (row.data_sims or 0) < min_count
+        ):
             _hide(row, "suppressed")
-        rows.append(row)
     _suppress_a_second_area(rows)
-    covered = {u.area for u in usage}
     for name, people in population.items():
-        if name not in covered:
+        if name not in areas:
             rows.append(
                 InternetUseRow(name, people, None, None, None, None, None, None, ["no-usage-data"])
             )
     if total_active < min_count or total_data < min_count:
         rows.append(
-            InternetUseRow(
-                TOTAL, total_population, None, None, None, None, None, None, ["suppressed"]
-            )
+            InternetUseRow(TOTAL, total_people, None, None, None, None, None, None, ["suppressed"])
         )
-    else:
-        pct = min(100.0, 100.0 * total_users / total_population)
-        rows.append(
-            InternetUseRow(
-                TOTAL, total_population, pct, total_users, total_active, total_data, None, None, []
-            )
+        return rows
+    pct = 100.0 * total_users / total_people
+    total = InternetUseRow(
+        TOTAL,
+        total_people,
+        min(100.0, pct),
+        total_users,
+        total_active,
+        total_data,
+        None,
+        None,
+        ["over-100"] if pct > 100 else [],
+        uncapped_pct=pct,
+    )
+    if total_interval is not None:
+        total.se, total.ci_low, total.ci_high = (
+            total_interval.se,
+            total_interval.ci_low,
+            total_interval.ci_high,
         )
+    rows.append(total)
     return rows
 
 
@@ -277,8 +225,9 @@ def _suppress_a_second_area(rows: list[InternetUseRow]) -> None:
 
 
 def _hide(row: InternetUseRow, flag: str) -> None:
-    """No estimate and no counts shown for the area; `flag` says why."""
-    row.internet_use_pct = row.users = None
+    """No estimate, interval or counts shown for the area; `flag` says why."""
+    row.internet_use_pct = row.users = row.uncapped_pct = None
+    row.se = row.ci_low = row.ci_high = None
     row.active_sims = row.data_sims = None
     row.flags = [flag]
 
@@ -289,20 +238,33 @@ def run_internet_use(
     *,
     min_count: int = 20,
     market_share: float | None = None,
-    sims_per_person: float | None = 1.0,
+    sims_per_person: float | None = None,
+    market_share_se: float = 0.0,
+    sims_per_person_se: float = 0.0,
     three_g_plus_only: bool = False,
+    age_scope: str | None = None,
+    replicates: int = 2000,
+    seed: int = 0,
 ) -> InternetUseResult:
     """Read and validate both files, then estimate SDG 17.8.1 per home area and in total."""
     MIN_COUNT.check(min_count, "--min-count", InvalidIndicatorInput)  # before reading files
+    REPLICATES.check(replicates, "ECOMSTAT_INTERNET_USE_REPLICATES", InvalidIndicatorInput)
+    SEED.check(seed, "ECOMSTAT_INTERNET_USE_SEED", InvalidIndicatorInput)
+    scope: AgeScope | None = parse_age_scope(age_scope)
     usage = read_usage(
         usage_path,
         three_g_plus_only=three_g_plus_only,
         market_share=market_share,
         sims_per_person=sims_per_person,
+        market_share_se=market_share_se,
+        sims_per_person_se=sims_per_person_se,
     )
-    population = read_area_population(population_path)
-    rows = estimate_internet_use(usage, population, min_count=min_count)
+    population = read_area_population(population_path, scope)
+    rows = estimate_internet_use(
+        usage, population, min_count=min_count, replicates=replicates, seed=seed
+    )
     method = "mno-data-sims-3g-plus" if three_g_plus_only else "mno-data-sims"
+    uncertain = any(u.market_share_se > 0 or u.sims_per_person_se > 0 for u in usage)
     provenance = {
         "usage_file": Path(usage_path).name,
         "usage_sha256": file_sha256(usage_path),
@@ -310,28 +272,59 @@ def run_internet_use(
         "population_sha256": file_sha256(population_path),
         "min_count": min_count,
         "market_share_default": market_share,
+        "market_share_se_default": market_share_se,
         "sims_per_person_default": sims_per_person,
+        "sims_per_person_se_default": sims_per_person_se,
+        "operators": sorted({u.operator for u in usage if u.operator}),
+        "age_scope": scope.label if scope else None,
         "data_column": "data_sims_3g_plus" if three_g_plus_only else "data_sims",
-        "formula": "min(100, 100 * data_sims / (market_share * sims_per_person) / population)",
+        "formula": "users = sum(data_sims) / sum(market_share) / sims_per_person; "
+        "area: min(100, 100 * users / population), flag over-100; "
+        "total: min(100, 100 * sum(users) / sum(population)) from uncapped areas",
+        "interval": (
+            {
+                "method": "Monte Carlo, truncated-normal market shares and SIMs-per-user factor, "
+                "fully correlated across areas; 2.5/97.5 percentiles",
+                "replicates": replicates,
+                "seed": seed,
+            }
+            if uncertain
+            else "none: no standard error given for the market share or SIMs-per-user factor"
+        ),
     }
-    return InternetUseResult(rows=rows, method=method, provenance=provenance)
+    return InternetUseResult(
+        rows=rows, method=method, provenance=provenance, age_scope=scope.label if scope else None
+    )
 
 
 def internet_use_records(result: InternetUseResult, period: str) -> list[Any]:
-    """indicator_value records: estimate = % of the in-scope population, n = active SIMs."""
+    """indicator_value records: estimate = % of the in-scope population, n = active SIMs;
+    the breakdown names the age scope when one was given (10+ and 15+ are different cells)."""
     from indicators.results import IndicatorRecord, require_period
 
     period = require_period(period, "SDG 17.8.1")
+    scope = {"age": result.age_scope} if result.age_scope else {}
     return [
         IndicatorRecord(
             indicator=INDICATOR,
             period=period,
-            breakdown={"area": row.area},
+            breakdown={"area": row.area, **scope},
             method=result.method,
             estimate=row.internet_use_pct,
+            se=row.se,
+            ci_low=row.ci_low,
+            ci_high=row.ci_high,
+            cv=(row.se / row.internet_use_pct)
+            if row.se is not None and row.internet_use_pct
+            else None,
             n=row.active_sims,
             flags=list(row.flags),
-            provenance={**result.provenance, "population": row.population},
+            provenance={
+                **result.provenance,
+                "population": row.population,
+                "uncapped_pct": row.uncapped_pct,
+                "users": row.users,
+            },
         )
         for row in result.rows
     ]

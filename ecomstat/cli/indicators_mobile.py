@@ -22,10 +22,17 @@ _COVERAGE_COLUMNS = [
     "covered_population",
     "population",
     "grid_cells",
+    "outside_extent_pct",
+    "suppressed_cells",
+    "flags",
 ]
 _USE_COLUMNS = [
     "area",
     "internet_use_pct",
+    "ci_low",
+    "ci_high",
+    "se",
+    "uncapped_pct",
     "users",
     "population",
     "active_sims",
@@ -50,6 +57,11 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", "-f")]
 class CoverageMethod(str, enum.Enum):
     centroid = "centroid"
     area = "area"
+
+
+class OperatorRule(str, enum.Enum):
+    largest = "largest"
+    any = "any"
 
 
 def _checked(
@@ -129,6 +141,14 @@ def coverage(
         bool,
         typer.Option("--urban-rural", help="Also split the total by DEGURBA urban/rural class."),
     ] = False,
+    operators: Annotated[
+        Optional[OperatorRule],
+        typer.Option(
+            "--operators",
+            help="Several operators in --cells (operator, or mcc+net columns): largest = ITU's "
+            "rule, the operator covering most people (default); any = covered by at least one.",
+        ),
+    ] = None,
     store: StoreOption = False,
     period: PeriodOption = None,
     fmt: FormatOption = OutputFormat.table,
@@ -138,6 +158,7 @@ def coverage(
     With --store the values are written as indicator SDG_9_c_1.
     """
     from indicators.coverage import AREA_SAMPLES, GRID_CELL_M, coverage_records, run_coverage
+    from indicators.coverage_checks import OUTSIDE_PCT
     from indicators.coverage_io import CELL_RANGE_M
 
     settings = state(ctx).settings
@@ -149,6 +170,7 @@ def coverage(
     )
     cell_size_m = _checked(ctx, None, None, "ECOMSTAT_COVERAGE_GRID_CELL_M", GRID_CELL_M)
     samples = int(_checked(ctx, None, None, "ECOMSTAT_COVERAGE_AREA_SAMPLES", AREA_SAMPLES))
+    max_outside = _checked(ctx, None, None, "ECOMSTAT_COVERAGE_MAX_OUTSIDE_PCT", OUTSIDE_PCT)
     with err_console.status("computing mobile coverage"):
         result = run_coverage(
             cells,
@@ -165,18 +187,57 @@ def coverage(
             cell_size_m=cell_size_m,
             samples=samples,
             urban_rural=urban_rural,
+            operators=operators.value if operators else None,
+            max_outside_pct=max_outside,
         )
     records = coverage_records(result, _period(period)) if store else []
     if store:  # before printing: a store failure must not look like a finished run
         _store(ctx, records, "SDG 9.c.1")
     rows = [row.as_dict() for row in result.rows]
-    columns = _COVERAGE_COLUMNS[:1] + ["degurba"] * urban_rural + _COVERAGE_COLUMNS[1:]
+    if fmt is not OutputFormat.json:
+        for row in rows:
+            row["flags"] = ",".join(row["flags"])
+    largest = result.provenance["operator_rule"] == "largest"
+    columns = (
+        _COVERAGE_COLUMNS[:1]
+        + ["degurba"] * urban_rural
+        + ["operator"] * largest
+        + _COVERAGE_COLUMNS[1:]
+    )
     emit_rows(columns, ([row.get(c) for c in columns] for row in rows), fmt)
-    missing = result.provenance["cells_without_range"]
+    _coverage_notes(result.provenance)
+
+
+def _coverage_notes(provenance: dict) -> None:
+    """What the user must know about the inputs, on stderr (the rows carry it as flags)."""
+    notes = []
+    missing = provenance["cells_without_range"]
     if missing:
-        used = result.provenance["default_range_m"]
-        note = f"note: {missing} cells had no range and used {used:g} m"
-        err_console.print(note, highlight=False)
+        used = provenance["default_range_m"]
+        notes.append(f"note: {missing} cells had no range and used {used:g} m")
+    outside = provenance["population_outside_extent_pct"]
+    if outside is not None and outside > provenance["max_outside_pct"]:
+        west, south, east, north = provenance["cell_extent"]
+        notes.append(
+            f"warning: {outside:.1f}% of the population lives outside the cell file's extent "
+            f"(lon {west:g} to {east:g}, lat {south:g} to {north:g}; threshold "
+            f"{provenance['max_outside_pct']:g}%, ECOMSTAT_COVERAGE_MAX_OUTSIDE_PCT): its "
+            "coverage rests on the longest ranges alone; rows flagged outside-cell-extent"
+        )
+    if provenance["grid_suppressed"]:
+        notes.append(
+            f"note: {provenance['grid_suppressed']:,} grid cells are marked suppressed "
+            "(negative population): their inhabitants are unknown and not in the totals "
+            "(column suppressed_cells)"
+        )
+    if provenance["operator_rule"] != "single":
+        notes.append(
+            f"note: {len(provenance['operators'])} operators; rule "
+            f"{provenance['operator_rule']} (largest: ITU's, the operator covering most people; "
+            "any: covered by at least one)"
+        )
+    for note in notes:
+        err_console.print(note, highlight=False, soft_wrap=True)  # one line each
 
 
 @app.command("internet-use")
@@ -201,10 +262,30 @@ def internet_use(
             "--market-share", help="Operator's share of active SIMs (0-1) where the file has none."
         ),
     ] = None,
-    sims_per_person: Annotated[
+    market_share_se: Annotated[
         float,
-        typer.Option("--sims-per-person", help="Active SIMs per user where the file has none."),
-    ] = 1.0,
+        typer.Option("--market-share-se", help="Its standard error where the file has none."),
+    ] = 0.0,
+    sims_per_person: Annotated[
+        Optional[float],
+        typer.Option(
+            "--sims-per-person",
+            help="Multi-SIM factor: active SIMs per unique user (survey or operator), where the "
+            "file has none; required one way or the other.",
+        ),
+    ] = None,
+    sims_per_person_se: Annotated[
+        float,
+        typer.Option("--sims-per-person-se", help="Its standard error where the file has none."),
+    ] = 0.0,
+    age_scope: Annotated[
+        Optional[str],
+        typer.Option(
+            "--age-scope",
+            help="Ages the population covers, e.g. 15+ or 10+ (needed when --population has an "
+            "age column; its groups in scope are summed).",
+        ),
+    ] = None,
     three_g_plus_only: Annotated[
         bool,
         typer.Option("--3g-plus-only", help="Count only SIMs with data sessions on 3G or better."),
@@ -218,6 +299,7 @@ def internet_use(
     With --store the values are written as indicator SDG_17_8_1.
     """
     from indicators.internet_use import MIN_COUNT, internet_use_records, run_internet_use
+    from indicators.internet_use_interval import REPLICATES, SEED
 
     result = run_internet_use(
         usage,
@@ -227,7 +309,12 @@ def internet_use(
         ),
         market_share=market_share,
         sims_per_person=sims_per_person,
+        market_share_se=market_share_se,
+        sims_per_person_se=sims_per_person_se,
         three_g_plus_only=three_g_plus_only,
+        age_scope=age_scope,
+        replicates=int(_checked(ctx, None, None, "ECOMSTAT_INTERNET_USE_REPLICATES", REPLICATES)),
+        seed=int(_checked(ctx, None, None, "ECOMSTAT_INTERNET_USE_SEED", SEED)),
     )
     if store:
         _store(ctx, internet_use_records(result, _period(period)), "SDG 17.8.1")
@@ -236,3 +323,12 @@ def internet_use(
         for row in rows:
             row["flags"] = ",".join(row["flags"])
     emit_rows(_USE_COLUMNS, ([row[c] for c in _USE_COLUMNS] for row in rows), fmt)
+    over = [row.area for row in result.rows if "over-100" in row.flags and row.area != "total"]
+    if over:
+        err_console.print(
+            f"note: {len(over)} area(s) have more estimated users than inhabitants (flag "
+            f"over-100: {', '.join(over[:5])}{' ...' if len(over) > 5 else ''}): published as "
+            "100%; the total uses their uncapped users",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -1,6 +1,7 @@
 """SDG 17.8.1 internet use from operator SIM counts: hand-computed cases through the CLI.
 
 users = data_sims / (market_share * sims_per_person); rate = min(100, 100 * users / population)
+(flag over-100 when cut); total = min(100, 100 * sum(users) / sum(population)) from UNCAPPED areas.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 def _run(files: dict[str, Path], *extra: str, db: str | None = None):
     prefix = ["--db", db] if db else []
+    if "--sims-per-person" not in extra:  # the multi-SIM factor is required: 1 where not given
+        extra = (*extra, "--sims-per-person", "1")
     return runner.invoke(
         app,
         [
@@ -71,8 +74,9 @@ def test_rates_per_area_with_suppression_cap_and_total(files: dict[str, Path]) -
     assert rows["North"]["users"] == 1250
     assert rows["South"]["internet_use_pct"] == pytest.approx(60.0)
     assert rows["South"]["market_share"] == 0.5 and rows["South"]["sims_per_person"] == 1.0
-    # 3,200 estimated users for 3,000 inhabitants: capped at 100%
-    assert rows["Full"]["internet_use_pct"] == 100.0 and rows["Full"]["flags"] == ["capped"]
+    # 3,200 estimated users for 3,000 inhabitants: published as 100%, flagged, not hidden
+    assert rows["Full"]["internet_use_pct"] == 100.0 and rows["Full"]["flags"] == ["over-100"]
+    assert rows["Full"]["uncapped_pct"] == pytest.approx(100 * 3200 / 3000, abs=0.005)
     # 15 active SIMs < 20: no estimate and no counts shown
     tiny = rows["Tiny"]
     assert tiny["flags"] == ["suppressed"]
@@ -80,11 +84,11 @@ def test_rates_per_area_with_suppression_cap_and_total(files: dict[str, Path]) -
         tiny["internet_use_pct"] is None and tiny["active_sims"] is None and tiny["users"] is None
     )
     assert rows["Empty"]["flags"] == ["no-usage-data"] and rows["Empty"]["internet_use_pct"] is None
-    # total: ratio of sums over areas with data (suppressed included, each capped at its population)
-    capped = sum(min(USERS[a], PEOPLE[a]) for a in USERS)
+    # total: ratio of sums over areas with data (suppressed included), areas NOT capped first
     assert rows["total"]["internet_use_pct"] == pytest.approx(
-        100 * capped / sum(PEOPLE.values()), abs=0.005
+        100 * sum(USERS.values()) / sum(PEOPLE.values()), abs=0.005
     )
+    assert rows["total"]["ci_low"] is None  # no standard error given: no interval
     assert rows["total"]["population"] == sum(PEOPLE.values())
     assert rows["total"]["active_sims"] == 1000 + 500 + 15 + 12 + 900
 
@@ -131,8 +135,8 @@ def test_csv_and_table_output(files: dict[str, Path]) -> None:
     result = _run(files, "--format", "csv")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("area,internet_use_pct,users,population")
-    assert "Tiny,,,100,,,0.5,1.0,suppressed" in lines
+    assert lines[0].startswith("area,internet_use_pct,ci_low,ci_high,se,uncapped_pct,users,population")
+    assert "Tiny,,,,,,,100,,,0.5,1.0,suppressed" in lines
     assert _run(files).exit_code == 0  # the rich table
 
 
@@ -211,6 +215,8 @@ def test_bad_input_is_one_line_exit_2_and_stores_nothing(
             str(files["population"]),
             "--market-share",
             "0.5",
+            "--sims-per-person",
+            "1",
             "--store",
             *extra,
         ],
