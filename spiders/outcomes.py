@@ -56,6 +56,18 @@ class NotHtml(OutcomeIgnore):
     outcome = NOT_HTML
 
 
+class TooLarge(OutcomeIgnore):
+    """A rendered page over its caps (bytes fulfilled, DOM size)."""
+
+    outcome = TOO_LARGE
+
+
+class TimedOut(OutcomeIgnore):
+    """A render that did not finish in ECOMSTAT_RENDER_TIMEOUT."""
+
+    outcome = TIMEOUT
+
+
 def outcome_of_failure(failure: object) -> str:
     """Map a Twisted failure (errback argument) or exception to an outcome."""
     exc = getattr(failure, "value", failure)

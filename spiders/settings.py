@@ -12,19 +12,11 @@ from typing import Any
 
 from ecomstat import __version__
 from ecomstat.settings import Settings, get_settings
+from spiders.render.browser import CHROMIUM_ARGS
+
+__all__ = ["CHROMIUM_ARGS", "scrapy_settings", "user_agent"]
 
 logger = logging.getLogger(__name__)
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--headless",
-    "--disable-dev-shm-usage",
-]
 
 
 def user_agent(settings: Settings) -> str:
@@ -36,8 +28,7 @@ def user_agent(settings: Settings) -> str:
 
 def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
     """The Scrapy settings dict for `settings` (default: environment + DEFAULTS)."""
-    from spiders.hostmap import load_host_map
-    from spiders.middlewares.render import BrowserRequestFilter
+    from ecomstat.hostmap import load_host_map
 
     s = settings or get_settings()
     render = str(s["ECOMSTAT_RENDER"]).lower()
@@ -88,7 +79,8 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "spiders.middlewares.robots.PoliteRobotsTxtMiddleware": 100,
             "spiders.middlewares.content.ContentTypeMiddleware": 120,
-            "spiders.middlewares.render.RenderDecisionMiddleware": 130,
+            # renders in process_response, after redirects and decompression, before the type check
+            "spiders.middlewares.render.RenderMiddleware": 130,
             # per-request work the spider already does (same-site filter) or never needs
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
@@ -124,31 +116,20 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "ECOMSTAT_RENDER": render,
         "ECOMSTAT_CONTACT_URL": str(s["ECOMSTAT_CONTACT_URL"]),
     }
-    if host_map and render not in ("auto", "always"):
+    if host_map:
         # mapped hosts share one proxy address: keep enough pooled connections to it
         result["DOWNLOAD_HANDLERS"] = {"http": "spiders.handlers.PooledHTTP11DownloadHandler"}
     if render in ("auto", "always"):
-        result["DOWNLOAD_HANDLERS"] = {
-            "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-            "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
-        }
-        args = list(CHROMIUM_ARGS)
-        if host_map:
-            rules = ", ".join(f"MAP {host} {address}" for host, address in host_map.items())
-            args.append(f"--host-resolver-rules={rules}")
-        result["PLAYWRIGHT_BROWSER_TYPE"] = "chromium"
-        result["PLAYWRIGHT_LAUNCH_OPTIONS"] = {
-            "executable_path": str(s["ECOMSTAT_CHROMIUM_PATH"]),
-            "headless": True,
-            "args": args,
-        }
-        result["PLAYWRIGHT_MAX_CONTEXTS"] = 2
-        result["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] = 2
-        result["PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT"] = s.getint("ECOMSTAT_DOWNLOAD_TIMEOUT") * 1000
-        # Chromium's own requests go through the private-address rule too (an object: Scrapy
-        # settings take callables as well as import paths)
-        result["PLAYWRIGHT_ABORT_REQUEST"] = BrowserRequestFilter(
-            s.getlist("ECOMSTAT_ALLOW_PRIVATE_HOSTS"), host_map)
+        # Chromium is ours (spiders.render): it fetches nothing itself, Scrapy fetches for it
+        result.update({
+            "ECOMSTAT_CHROMIUM_PATH": str(s["ECOMSTAT_CHROMIUM_PATH"]),
+            "ECOMSTAT_CHROMIUM_ARGS": list(CHROMIUM_ARGS),
+            "ECOMSTAT_RENDER_CONCURRENCY": s.getint("ECOMSTAT_RENDER_CONCURRENCY"),
+            "ECOMSTAT_RENDER_TIMEOUT": s.getfloat("ECOMSTAT_RENDER_TIMEOUT"),
+            "ECOMSTAT_RENDER_MAX_BYTES": s.getint("ECOMSTAT_RENDER_MAX_BYTES"),
+            "ECOMSTAT_RENDER_MAX_DOM_BYTES": s.getint("ECOMSTAT_RENDER_MAX_DOM_BYTES"),
+            "ECOMSTAT_RENDER_RECYCLE": s.getint("ECOMSTAT_RENDER_RECYCLE"),
+        })
     return result
 
 

@@ -1,17 +1,28 @@
-"""Render decision: a page goes through Chromium (scrapy-playwright) only when its HTML needs it:
-near-empty visible text, an empty single-page-app root, or a <noscript> wall. `always` renders
-every page, `never` turns this middleware off (and the browser is never started)."""
+"""Rendering: a page goes through Chromium only when its HTML needs it (near-empty visible text,
+an empty single-page-app root, or a <noscript> wall); `always` renders every HTML page, `never`
+turns this middleware off. Chromium is started on the first page that needs it.
+
+The page is rendered from the response Scrapy already has (spiders.render.job), so Chromium makes
+no fetch of its own: each script or API call of the page is downloaded here, through the crawl's
+downloader middlewares (private-address rule, robots.txt, DOWNLOAD_MAXSIZE, every redirect hop
+checked again), and nothing from a refused address reaches the page."""
 
 from __future__ import annotations
 
 import logging
 import re
+import time
 from typing import Any
-from urllib.parse import urlsplit
 
-from scrapy.exceptions import NotConfigured
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import HtmlResponse
 
-from spiders.middlewares.safety import SafetyRule
+from spiders.extract import looks_binary
+from spiders.outcomes import CONNECTION_ERROR, OutcomeIgnore, RefusedPrivate, TimedOut, TooLarge
+from spiders.render.browser import CHROMIUM_ARGS, BrowserPool, default_concurrency
+from spiders.render.job import (Fetched, Refused, RenderJob, RenderLimits, RenderTimedOut,
+                                RenderTooLarge)
 
 logger = logging.getLogger(__name__)
 
@@ -47,73 +58,117 @@ def needs_render(body: bytes) -> str | None:
     return None
 
 
-SKIPPED_RESOURCES = frozenset({"image", "media", "font", "stylesheet"})
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+WAIT_S = 5.0  # the longest wait for a page's DOM to settle after DOMContentLoaded
+SETTLE_MS = 150  # a DOM this long unchanged, with nothing pending, is settled
 
 
-class BrowserRequestFilter:
-    """PLAYWRIGHT_ABORT_REQUEST: which of Chromium's own requests (scripts, fetch/XHR, frames,
-    redirects of the page) are aborted. What cannot change the page's text is skipped, and so is
-    every request to a host the safety rule refuses: a public page's script must not make the
-    crawler's browser reach the intranet or loopback. Mapped hosts are checked at their mapped
-    address, as Chromium reaches them (--host-resolver-rules). Left open: Chromium resolves names
-    again itself, so a host whose DNS answer changes between the two lookups (DNS rebinding) is
-    not caught here (Scrapy's own downloads are: spiders.resolver)."""
+class RenderMiddleware:
+    """Renders, in process_response, the pages that need it; the spider sees the rendered
+    response (request.meta["ecomstat_rendered"])."""
 
-    def __init__(self, allowed: list[str], host_map: dict[str, str]) -> None:
-        self.rule = SafetyRule(allowed)
-        self.host_map = host_map
-
-    async def __call__(self, request: Any) -> bool:
-        if request.resource_type in SKIPPED_RESOURCES:
-            return True
-        parts = urlsplit(request.url)
-        if parts.scheme not in ("http", "https", "ws", "wss"):
-            return False  # data:, blob:, about: never leave the browser
-        host = (parts.hostname or "").rstrip(".").lower()
-        addresses = await self.rule.addresses(host, self.host_map.get(host))
-        if addresses is not None and self.rule.refuses(host, addresses):
-            logger.info("browser request to a private address aborted: %s", request.url)
-            return True
-        return False  # an unresolvable name fails in Chromium as it would here
-
-
-class RenderDecisionMiddleware:
-    def __init__(self, mode: str, stats: Any) -> None:
+    def __init__(self, crawler: Any, mode: str, limits: RenderLimits, pool: BrowserPool) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
         self.mode = mode
-        self.stats = stats
+        self.limits = limits
+        self.pool = pool
+        self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
 
     @classmethod
-    def from_crawler(cls, crawler: Any) -> RenderDecisionMiddleware:
-        mode = (crawler.settings.get("ECOMSTAT_RENDER") or "never").lower()
+    def from_crawler(cls, crawler: Any) -> RenderMiddleware:
+        settings = crawler.settings
+        mode = (settings.get("ECOMSTAT_RENDER") or "never").lower()
         if mode not in ("auto", "always"):
             raise NotConfigured("rendering off")
-        return cls(mode, crawler.stats)
+        timeout = settings.getfloat("ECOMSTAT_RENDER_TIMEOUT") or 20.0
+        limits = RenderLimits(
+            max_bytes=settings.getint("ECOMSTAT_RENDER_MAX_BYTES") or 20 << 20,
+            max_dom_bytes=settings.getint("ECOMSTAT_RENDER_MAX_DOM_BYTES") or 5 << 20,
+            timeout_s=timeout, wait_s=min(WAIT_S, timeout / 2), settle_ms=SETTLE_MS)
+        pool = BrowserPool(
+            settings.get("ECOMSTAT_CHROMIUM_PATH") or "/usr/bin/chromium",
+            settings.getlist("ECOMSTAT_CHROMIUM_ARGS") or list(CHROMIUM_ARGS),
+            settings.getint("ECOMSTAT_RENDER_CONCURRENCY") or default_concurrency(),
+            settings.getint("ECOMSTAT_RENDER_RECYCLE") or 50)
+        middleware = cls(crawler, mode, limits, pool)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
 
-    def process_request(self, request: Any) -> None:
-        if self.mode == "always" and not _skip(request) and not request.meta.get("playwright"):
-            request.meta["playwright"] = True
-            request.meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
-            request.meta.pop("proxy", None)
-        return None
+    async def spider_closed(self) -> None:
+        await self.pool.close()
 
-    def process_response(self, request: Any, response: Any) -> Any:
-        if self.mode != "auto" or _skip(request) or request.meta.get("playwright"):
+    async def process_response(self, request: Any, response: Any) -> Any:
+        if _skip(request) or request.meta.get("ecomstat_rendered") or \
+                not 200 <= response.status < 300 or not _is_html(response):
             return response
-        if response.status != 200:
-            return response
-        reason = needs_render(response.body)
+        reason = "always" if self.mode == "always" else needs_render(response.body)
         if reason is None:
             return response
         self.stats.inc_value(f"ecomstat/render/reason/{reason}")
-        meta = dict(request.meta)
-        meta.pop("proxy", None)
-        meta.pop("_auth_proxy", None)
-        meta.pop("download_slot", None)
-        meta["playwright"] = True
-        # the catalogue of a single-page app usually arrives by fetch() after the load event
-        meta["playwright_page_goto_kwargs"] = {"wait_until": "networkidle"}
-        meta["ecomstat_render_reason"] = reason
-        return request.replace(url=response.url, meta=meta, dont_filter=True)
+        request.meta["ecomstat_rendered"] = True
+        request.meta["ecomstat_render_reason"] = reason
+        headers = {name.decode("latin-1"): b", ".join(values).decode("latin-1")
+                   for name, values in response.headers.items()}
+        job = RenderJob(response.url, response.status, headers, response.body,
+                        self._fetch, self.limits)
+        started = time.monotonic()
+        try:
+            async with self.pool.slot() as slot:
+                html = await job.run(slot)
+        except RenderTooLarge as exc:
+            self.stats.inc_value("ecomstat/render/too-large")
+            raise TooLarge(f"render of {response.url}: {exc}") from None
+        except RenderTimedOut as exc:
+            self.stats.inc_value("ecomstat/render/timeouts")
+            raise TimedOut(f"render of {response.url}: {exc}") from None
+        except Exception as exc:  # Chromium missing or gone: the page is not captured
+            logger.error("render of %s failed: %s", response.url, exc)
+            self.stats.inc_value("ecomstat/render/failures")
+            raise OutcomeIgnore(f"render failed: {exc}", outcome=CONNECTION_ERROR) from None
+        finally:
+            self.stats.inc_value("ecomstat/render/ms", int((time.monotonic() - started) * 1000))
+            for kind, count in job.blocked_counts.items():
+                self.stats.inc_value(f"ecomstat/render/blocked/{kind}", count)
+        self.stats.inc_value("ecomstat/render/pages")
+        headers_out = {name: values for name, values in response.headers.items()
+                       if name.lower() not in (b"content-encoding", b"content-length",
+                                               b"content-type", b"transfer-encoding")}
+        headers_out[b"Content-Type"] = [b"text/html; charset=utf-8"]
+        return HtmlResponse(url=response.url, status=response.status, headers=headers_out,
+                            body=html, encoding="utf-8", request=request,
+                            flags=[*response.flags, "rendered"],
+                            ip_address=response.ip_address, protocol=response.protocol)
+
+    async def _fetch(self, url: str, method: str, headers: dict[str, str], body: bytes | None,
+                     budget: int) -> Fetched:
+        """A page's script or API call, downloaded as any crawl request is."""
+        maxsize = min(self.maxsize, budget) if self.maxsize else budget
+        request = Request(url, method=method, headers=headers, body=body, dont_filter=True,
+                          priority=100, meta={
+                              "ecomstat_no_render": True, "ecomstat_any_content": True,
+                              "ecomstat_vetted_url": url,  # not a link: no trap rules
+                              "download_maxsize": maxsize})
+        try:
+            response = await self.crawler.engine.download_async(request)
+        except RefusedPrivate as exc:
+            self.stats.inc_value("ecomstat/render/refused")
+            logger.info("browser request refused: %s (%s)", url, exc)
+            raise Refused(str(exc)) from None
+        except IgnoreRequest as exc:  # robots.txt, traps, too many redirects, too large
+            raise Refused(str(exc)) from None
+        if 300 <= response.status < 400:
+            raise Refused(f"redirect not followed: {url}")
+        headers_out = {name.decode("latin-1"): b", ".join(values).decode("latin-1")
+                       for name, values in response.headers.items()}
+        return Fetched(response.status, headers_out, response.body)
+
+
+def _is_html(response: Any) -> bool:
+    content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip().lower()
+    if content_type and content_type not in HTML_TYPES:
+        return False
+    return not looks_binary(response.body[:4096])
 
 
 def _skip(request: Any) -> bool:

@@ -12,24 +12,30 @@ pages of an uninterrupted one.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 
 from ecomstat.errors import BadInput
 from ecomstat.urls import registered_domain
 from spiders import outcomes
-from spiders.extract import PageContent, decode_html, extract_page, warm_up
+from spiders.claims import claim_sites, release_claims, worker_name
+from ecomstat.encoding import decode_html
+from spiders.extract import PageContent, extract_page, warm_up
 from spiders.extract_pool import ExtractionPool
 from spiders.items import PageItem, SiteDone
 from spiders.links import rank_links
-from spiders.runs import create_run, pending_sites, select_websites
+from spiders.runs import create_run, select_websites
 from spiders.traps import TrapDetector
 from store import make_engine, upgrade
+
+
+OPEN_SITES_PER_REQUEST = 2  # sites a crawl process keeps open per concurrent request
 
 
 @dataclass
@@ -63,8 +69,11 @@ class EnterpriseSiteSpider(scrapy.Spider):
         # a batch of a distributed run: only these sites of the run (None = all pending)
         self.website_ids = {int(i) for i in website_ids.split(",") if i.strip()} \
             if website_ids else None
-        # "K/N": this process crawls the run's sites with id % N == K (a crawl of N processes)
+        # "K/N": this is process K of the N processes of one crawl; they all claim the run's
+        # pending sites from one queue (spiders.claims), as each has room for more
         self.shard = parse_shard(shard) if shard else None
+        self.worker = worker_name()
+        self._room: asyncio.Event | None = None  # set when a site ends: room to claim more
         self._max_pages = max_pages
         self._max_depth = max_depth
         self.sites: dict[int, SiteState] = {}
@@ -77,6 +86,10 @@ class EnterpriseSiteSpider(scrapy.Spider):
         spider.max_depth = max(0, int(spider._max_depth if spider._max_depth is not None
                                       else settings.getint(cls.max_depth_setting)))
         spider.max_text_chars = settings.getint("ECOMSTAT_MAX_TEXT_CHARS") or 20000
+        # sites open at once: enough that the downloader always has requests of open sites
+        # (a site waits on its politeness delay and between its levels), few enough that the
+        # other processes of the crawl get their share of the queue
+        spider.open_sites = max(2, OPEN_SITES_PER_REQUEST * settings.getint("CONCURRENT_REQUESTS"))
         spider.languages = tuple(settings.getlist("ECOMSTAT_PREFERRED_LANGUAGES") or ["en"])
         spider.traps = TrapDetector(settings.getint("URLLENGTH_LIMIT") or 2048)
         spider.engine = make_engine(settings.get("ECOMSTAT_DATABASE_URL"))
@@ -94,14 +107,33 @@ class EnterpriseSiteSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        for website_id, url in pending_sites(self.engine, self.run_id):
-            if self.website_ids is not None and website_id not in self.website_ids:
+        """Home pages of the sites this process claims from the run's queue as its open sites
+        end (the engine keeps the spider open while this generator waits); done when the queue
+        (or the batch) has no pending site left. Of several processes, each claims at most its
+        fair part of what is left and then waits for one of its sites to end, so the first
+        process to start does not take every site."""
+        share = self.shard[1] if self.shard is not None else 1
+        refill = max(1, self.open_sites // 4)  # claim in groups: one transaction per group
+        self._room = asyncio.Event()
+        claimed_last = False
+        while True:
+            room = self.open_sites - len(self.sites)
+            if self.sites and (room < refill or (claimed_last and share > 1)):
+                self._room.clear()  # no await since `room` was read: no end is missed
+                await self._room.wait()
+                claimed_last = False
                 continue
-            if self.shard is not None and website_id % self.shard[1] != self.shard[0]:
-                continue
-            site = SiteState(website_id, url, {registered_domain(url)})
-            self.sites[website_id] = site
-            yield self._request(site, url, 0)
+            claimed = await asyncio.to_thread(
+                claim_sites, self.engine, self.run_id, self.worker, room, share=share,
+                website_ids=self.website_ids)
+            if not claimed:
+                return
+            claimed_last = True
+            self.crawler.stats.inc_value("ecomstat/claims")
+            for website_id, url in claimed:
+                site = SiteState(website_id, url, {registered_domain(url)})
+                self.sites[website_id] = site
+                yield self._request(site, url, 0)
 
     def _request(self, site: SiteState, url: str, depth: int) -> scrapy.Request:
         site.seen.add(url)
@@ -117,17 +149,13 @@ class EnterpriseSiteSpider(scrapy.Spider):
         meta = response.meta
         site = self.sites[meta["website_id"]]
         depth = meta["depth"]
-        rendered = bool(meta.get("playwright"))
+        rendered = bool(meta.get("ecomstat_rendered"))  # set by spiders.middlewares.render
         stats = self.crawler.stats
-        if rendered:
-            stats.inc_value("ecomstat/render/pages")
-            stats.inc_value("ecomstat/render/seconds", float(meta.get("download_latency") or 0))
         outcome = outcomes.OK if response.status < 400 else outcomes.HTTP_ERROR
         stats.inc_value(f"ecomstat/outcome/{outcome}")
         stats.inc_value("ecomstat/pages")
-        declared = getattr(response, "_declared_encoding", lambda: None)() \
-            if isinstance(response, TextResponse) else None
-        content = await self.extract(decode_html(response.body, declared), response.url)
+        content_type = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        content = await self.extract(decode_html(response.body, content_type).text, response.url)
         for output in self._page_done(response, site, depth, outcome, rendered, content):
             yield output
 
@@ -190,7 +218,7 @@ class EnterpriseSiteSpider(scrapy.Spider):
             site.emitted += 1
             yield PageItem(website_id=site.website_id, url=request.meta.get(
                 "ecomstat_vetted_url", request.url), depth=depth, outcome=outcome,
-                rendered=bool(request.meta.get("playwright")), fetched_at=_now())
+                rendered=bool(request.meta.get("ecomstat_rendered")), fetched_at=_now())
         yield from self._advance(site)
 
     def _advance(self, site: SiteState) -> Iterator[Any]:
@@ -220,10 +248,16 @@ class EnterpriseSiteSpider(scrapy.Spider):
             yield from requests
             return
         del self.sites[site.website_id]
+        if self._room is not None:
+            self._room.set()
         self.crawler.stats.inc_value("ecomstat/sites")
         yield SiteDone(site.website_id, site.outcome, site.emitted)
 
     def closed(self, reason: str) -> None:
+        if reason != "finished" and self.run_id is not None:
+            # interrupted: the sites this process claimed and did not store are pending again
+            # (stored ones are done: the pipelines have written everything before this runs)
+            release_claims(self.engine, self.run_id, worker=self.worker)
         if self.extraction is not None:
             peak = self.extraction.close()
             if peak:

@@ -1,5 +1,5 @@
-"""Work moved off the reactor thread: the writer thread (WARC records, store batches), the
-extraction worker process, and the browser sub-request filter."""
+"""Work moved off the reactor thread: the writer thread (WARC records, store batches) and the
+extraction worker process. (Chromium's own requests: tests/spiders/test_render_hostile.py.)"""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ import asyncio
 import threading
 from types import SimpleNamespace
 
-import pytest
-
 from spiders.extract import extract_page
 from spiders.extract_pool import ExtractionPool
-from spiders.middlewares.render import BrowserRequestFilter
 from spiders.pipelines.writer import BackgroundWriter, writer_for
 
 PAGES = [
@@ -92,21 +89,3 @@ def test_worker_extraction_equals_in_process_extraction_and_survives_worker_deat
         assert a == expected and b == expected
     assert first[0].language == "de" and first[0].structured_data["json-ld"]
     assert first[1].structured_data["microdata"] and first[0].title == "Bäckerei Müller"
-
-
-@pytest.mark.parametrize(("url", "resource_type", "aborted"), [
-    ("http://www.a.de.test/app.js", "script", False),   # mapped to loopback, allowed (.test)
-    ("http://intranet.corp/x.js", "script", True),      # mapped to loopback, not allowed
-    ("http://10.1.2.3/api", "fetch", True),             # private literal address
-    ("http://[::1]:8080/", "xhr", True),
-    ("http://93.184.216.34/lib.js", "script", False),   # public literal address
-    ("http://www.a.de.test/logo.png", "image", True),   # cannot change the text
-    ("data:text/javascript,1", "script", False),         # never leaves the browser
-])
-def test_browser_sub_requests_obey_the_private_address_rule(
-    url: str, resource_type: str, aborted: bool
-) -> None:
-    browser_filter = BrowserRequestFilter(
-        [".test"], {"www.a.de.test": "127.0.0.1:8080", "intranet.corp": "127.0.0.1:8080"})
-    request = SimpleNamespace(url=url, resource_type=resource_type)
-    assert asyncio.run(browser_filter(request)) is aborted

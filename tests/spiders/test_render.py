@@ -10,14 +10,15 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host, write_lines
-from spiders.warc import read_response
+from store.warc import read_response
 from store import make_engine, transaction
 from store.models import CrawlRun, Page, Website
 
 
 @pytest.mark.chromium
 def test_auto_render_captures_js_shop_and_renders_little(
-    sqlite_url: str, miniweb: MiniWeb, crawl_env: Path, chromium_path: str, monkeypatch
+    sqlite_url: str, sqlite_engine, miniweb: MiniWeb, crawl_env: Path, chromium_path: str,
+    monkeypatch
 ) -> None:
     hosts = ["spa.example.test", site_host(0), "leaky.example.test"]
     # intranet.corp is mapped to loopback too, but not allowed (ECOMSTAT_ALLOW_PRIVATE_HOSTS)
@@ -54,4 +55,4 @@ def test_auto_render_captures_js_shop_and_renders_little(
     spa_fetches = sum(1 for url, page in pages if url == "http://spa.example.test/")
     assert run.stats["ecomstat/render/pages"] >= spa_fetches
     assert run.stats["ecomstat/render/pages"] < run.stats["ecomstat/pages"] / 2
-    assert run.stats["ecomstat/render/seconds"] > 0
+    assert run.stats["ecomstat/render/ms"] > 0

@@ -1,0 +1,10 @@
+"""Rendering a page in Chromium without letting Chromium touch the network.
+
+`browser` launches one Chromium per crawl process (lazily, on the first page that needs it) with
+flags that make it resolve no name and reach no host, and keeps a pool of contexts/pages.
+`job` renders one page: the navigation is fulfilled from the response Scrapy already has, every
+other request the page makes is either aborted (images, fonts, media, stylesheets, frames, popups,
+WebSockets) or fetched by Scrapy itself through the crawl's downloader middlewares (the
+private-address rule, robots.txt, size caps, redirects each checked again) and fulfilled.
+The decision which pages to render and the Scrapy side live in spiders.middlewares.render.
+"""

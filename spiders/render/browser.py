@@ -1,0 +1,216 @@
+"""One Chromium per crawl process, started on the first page that needs it, and a pool of
+contexts (one page each) that renders pages in parallel and is recycled after a number of pages.
+
+Chromium is launched so that it cannot reach anything by itself: every name resolves to nothing
+(`--host-resolver-rules=MAP * ~NOTFOUND`: no DNS lookup at all), and whatever still tries a
+connection to an address literal (a WebSocket to 127.0.0.1, a preconnect) is sent to a proxy that
+does not exist, loopback included (`<-loopback>`). The pages it renders get their bytes through
+request routing only (spiders.render.job). The background services that phone home (component
+updates, safe browsing, sync, field trials, GCM, extensions, metrics) are switched off too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+# Debian's /usr/bin/chromium is a shell script that adds flags (and Google API keys) from
+# /etc/chromium.d; the binary behind it is launched with our flags only.
+DEBIAN_BINARY = Path("/usr/lib/chromium/chromium")
+# A proxy whose name cannot resolve (MAP * ~NOTFOUND): connecting through it fails before any
+# packet leaves the process.
+DEAD_PROXY = "http://ecomstat-no-network.invalid:9"
+
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--no-default-browser-check",
+    "--host-resolver-rules=MAP * ~NOTFOUND",
+    f"--proxy-server={DEAD_PROXY}",
+    "--proxy-bypass-list=<-loopback>",
+    "--dns-prefetch-disable",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-component-extensions-with-background-pages",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-sync",
+    "--disable-domain-reliability",
+    "--disable-client-side-phishing-detection",
+    "--safebrowsing-disable-auto-update",
+    "--disable-field-trial-config",
+    "--variations-server-url=http://ecomstat-no-network.invalid/",
+    "--disable-breakpad",
+    "--metrics-recording-only",
+    "--no-pings",
+    "--no-service-autorun",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--mute-audio",
+    "--blink-settings=imagesEnabled=false",
+    # a page's script cannot grow the renderer without bound (a DOM bomb crashes its tab only)
+    "--js-flags=--max-old-space-size=512",
+]
+
+
+def chromium_executable(path: str) -> str:
+    """The binary to launch for ECOMSTAT_CHROMIUM_PATH (the Debian wrapper's binary instead)."""
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            is_script = handle.read(2) == b"#!"
+    except OSError:
+        return path  # Playwright reports a missing executable itself
+    if is_script and DEBIAN_BINARY.exists():
+        return str(DEBIAN_BINARY)
+    return path
+
+
+def launch_options(chromium_path: str, args: list[str]) -> dict[str, Any]:
+    sandbox = os.geteuid() != 0
+    if not sandbox:
+        logger.warning("running as root: Chromium's sandbox is off (run the crawl as another "
+                       "user to keep it on)")
+    return {"executable_path": chromium_executable(chromium_path), "headless": True,
+            "args": list(args), "chromium_sandbox": sandbox,
+            "handle_sigint": False, "handle_sigterm": False, "handle_sighup": False}
+
+
+def default_concurrency() -> int:
+    """Pages rendered at once: 2 per CPU (at least 2, at most 16), and ~100 MB of available
+    memory each. On the sample web's shops, 4 at once on 2 CPUs rendered as fast as 8 with less
+    memory: a render waits on little but CPU once Chromium no longer waits for the network."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        available = 4 << 30
+    return max(1, min(16, max(2, 2 * (cpus or 1)), available // (100 << 20)))
+
+
+@dataclass
+class Slot:
+    """A pooled page; `handler` is the render job it currently serves."""
+
+    page: Any
+    uses: int = 0
+    handler: Any = None
+    broken: bool = False
+
+
+class BrowserPool:
+    """Pages of one shared browser context: pages of one context can share renderer processes
+    (`--renderer-process-limit`), ~15 MB a page instead of ~75 MB for a context of its own. The
+    context's routing sends each request to the job of the page that made it; a request of any
+    other page (a popup, a service worker) is aborted."""
+
+    def __init__(self, chromium_path: str, args: list[str], concurrency: int,
+                 recycle_after: int) -> None:
+        self.chromium_path = chromium_path
+        self.args = args
+        self.concurrency = max(1, concurrency)
+        self.recycle_after = max(1, recycle_after)
+        self._semaphore = asyncio.Semaphore(self.concurrency)
+        self._lock = asyncio.Lock()
+        self._free: list[Slot] = []
+        self._slots: dict[Any, Slot] = {}  # page -> slot
+        self._playwright: Any = None
+        self._browser: Any = None
+        self._context: Any = None
+        self.launches = 0
+
+    async def _context_ready(self) -> Any:
+        async with self._lock:
+            if self._browser is not None and not self._browser.is_connected():
+                logger.warning("Chromium disconnected; starting it again")
+                self._free.clear()
+                self._slots.clear()
+                self._browser = self._context = None
+            if self._browser is None:
+                if self._playwright is None:
+                    from playwright.async_api import async_playwright
+
+                    self._playwright = await async_playwright().start()
+                self._browser = await self._playwright.chromium.launch(
+                    **launch_options(self.chromium_path, self.args))
+                self.launches += 1
+                logger.info("Chromium started (%d pages at once)", self.concurrency)
+            if self._context is None:
+                self._context = await self._browser.new_context(
+                    service_workers="block", accept_downloads=False)
+                await self._context.route("**/*", self._route)
+                await self._context.route_web_socket("**/*", self._web_socket)
+            return self._context
+
+    async def _route(self, route: Any) -> None:
+        try:
+            slot = self._slots.get(route.request.frame.page)
+        except Exception:  # a service worker's request has no frame
+            slot = None
+        if slot is None or slot.handler is None:
+            await quietly(route.abort())
+            return
+        await slot.handler.on_route(route)
+
+    async def _web_socket(self, ws: Any) -> None:
+        # never connected to a server: the page sees a socket that closes
+        logger.debug("WebSocket refused: %s", ws.url)
+        await quietly(ws.close())
+
+    async def _new_slot(self) -> Slot:
+        context = await self._context_ready()
+        page = await context.new_page()
+        slot = Slot(page=page)
+
+        def popup(other: Any) -> None:
+            if slot.handler is not None:
+                slot.handler.blocked("popup")
+            asyncio.ensure_future(quietly(other.close()))
+
+        page.on("popup", popup)
+        self._slots[page] = slot
+        return slot
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[Slot]:
+        async with self._semaphore:
+            slot = self._free.pop() if self._free else await self._new_slot()
+            try:
+                yield slot
+            finally:
+                slot.handler = None
+                slot.uses += 1
+                if slot.broken or slot.uses >= self.recycle_after or \
+                        self._slots.get(slot.page) is not slot:
+                    self._slots.pop(slot.page, None)
+                    # a stuck tab (a script in an endless loop) must not keep its CPU
+                    await quietly(asyncio.wait_for(slot.page.close(), 10))
+                else:
+                    self._free.append(slot)
+
+    async def close(self) -> None:
+        self._free.clear()
+        self._slots.clear()
+        if self._browser is not None:
+            await quietly(self._browser.close())
+            self._browser = self._context = None
+        if self._playwright is not None:
+            await quietly(self._playwright.stop())
+            self._playwright = None
+
+
+async def quietly(awaitable: Any) -> None:
+    """Closing or aborting what a crashed page or a closed context no longer has is fine."""
+    try:
+        await awaitable
+    except Exception as exc:  # playwright.Error and friends; nothing to do about them
+        logger.debug("ignored while closing: %s", exc)
