@@ -18,6 +18,7 @@ DEFAULTS: dict[str, Any] = {
     # store
     "ECOMSTAT_DATABASE_URL": "sqlite:///ecomstat.db",
     "ECOMSTAT_DATA_DIR": "ecomstat-data",  # WARC files, model files, reports
+    "ECOMSTAT_QUERY_TIMEOUT": 60,  # s an `ecomstat query` may run, streaming included
     # crawling: netiquette
     "ECOMSTAT_CONTACT_URL": "",
     "ECOMSTAT_OBEY_ROBOTS": True,
@@ -36,6 +37,11 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_PREFERRED_LANGUAGES": "en",
     "ECOMSTAT_RENDER": "auto",  # auto | never | always
     "ECOMSTAT_CHROMIUM_PATH": "/usr/bin/chromium",
+    "ECOMSTAT_RENDER_CONCURRENCY": 0,  # pages rendered at once per crawl process; 0 = by CPU/memory
+    "ECOMSTAT_RENDER_TIMEOUT": 20,  # s for one render, then the page is a timeout
+    "ECOMSTAT_RENDER_MAX_BYTES": 20 * 1024 * 1024,  # fulfilled per rendered page (+ scripts, API)
+    "ECOMSTAT_RENDER_MAX_DOM_BYTES": 5 * 1024 * 1024,  # rendered HTML; more is too-large
+    "ECOMSTAT_RENDER_RECYCLE": 50,  # renders before a browser context is replaced
     "ECOMSTAT_MAX_SHOP_PAGES": 10,
     "ECOMSTAT_MAX_SHOP_DEPTH": 4,  # link hops from a shop's start page (pagination, categories)
     "ECOMSTAT_HOST_MAP": "",  # file of `hostname 127.0.0.1:PORT` lines (sample web)
@@ -51,6 +57,12 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_BATCH_SIZE": 20,
     "ECOMSTAT_CRAWL_QUEUE": "ecomstat-crawl",
     "ECOMSTAT_BATCH_VISIBILITY_TIMEOUT": 3600,  # s before a dead worker's batch is redelivered
+    # a batch whose crawl process failed (killed, crashed) is queued again this often, then its
+    # sites are marked failed and the run fails
+    "ECOMSTAT_BATCH_RETRIES": 2,
+    # `crawl sites --distributed` gives up (exit 1, naming the batches not done) after this many
+    # seconds without progress; keep it above the visibility timeout
+    "ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT": 7200,
     # classifiers
     "ECOMSTAT_ECOMMERCE_THRESHOLD": 0.5,
     "ECOMSTAT_PRODUCT_REVIEW_THRESHOLD": 0.5,
@@ -75,7 +87,10 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_COVERAGE_CDMA_LEVEL": "2G",  # OpenCelliD CDMA: ITU counts CDMA2000 1x as 2G
     "ECOMSTAT_COVERAGE_GRID_CELL_M": 100.0,  # side of a population grid square (--method area)
     "ECOMSTAT_COVERAGE_AREA_SAMPLES": 5,  # sample points per side of a square (--method area)
+    "ECOMSTAT_COVERAGE_MAX_OUTSIDE_PCT": 5.0,  # flag when more population is beyond the cells
     "ECOMSTAT_INTERNET_USE_MIN_COUNT": 20,  # SIM counts below this are suppressed
+    "ECOMSTAT_INTERNET_USE_REPLICATES": 2000,  # Monte Carlo draws for the interval
+    "ECOMSTAT_INTERNET_USE_SEED": 0,  # seed of those draws (same inputs, same interval)
 }
 
 _TRUE = {"1", "true", "yes", "on"}
