@@ -28,7 +28,7 @@ class HostMapMiddleware:
         address = self.host_map.get(host)
         if address is None:
             return None
-        if urlparse_cached(request).scheme == "http" and not request.meta.get("playwright"):
+        if urlparse_cached(request).scheme == "http":
             request.meta["proxy"] = f"http://{address}"
         request.meta["ecomstat_mapped_address"] = address
         if self.relax_delays:

@@ -39,9 +39,9 @@ def is_address(host: str) -> bool:
 
 class SafetyRule:
     """Which hosts may be contacted: a host refused resolves (or is mapped) to an address
-    ecomstat.netsafety refuses and matches no allowed suffix. Shared by
-    the downloader middleware and Chromium's sub-request filter (`render.BrowserRequestFilter`);
-    name resolutions are cached per crawl."""
+    ecomstat.netsafety refuses and matches no allowed suffix. Used by the downloader
+    middleware, through which Chromium's script and API requests are downloaded too
+    (spiders/render); name resolutions are cached per crawl."""
 
     def __init__(self, allowed: list[str]) -> None:
         self.allowed = allowed
