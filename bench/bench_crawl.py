@@ -16,10 +16,9 @@ site, the same reactor and the same pooled HTTP handler for the host map's proxy
 politeness delays off (loopback sample web only: ECOMSTAT_RELAX_MAPPED_DELAYS, no AutoThrottle),
 rendering off. Pages/s is over each spider's own elapsed time (process start-up excluded; with
 several crawl processes, the last one's); `cpu_ms_per_page` is the crawl's CPU time over the
-same span, summed over its processes (start-up excluded; threads and an extraction worker
-included), `reactor_`/`writer_cpu_ms_per_page` its reactor and writer threads' shares;
+same span, summed over its processes (start-up excluded; threads included), `reactor_`/`writer_cpu_ms_per_page` its reactor and writer threads' shares;
 `tree_cpu_ms_per_page` is the user+system time of the whole process tree (`ecomstat crawl
-sites` CLI + crawl processes, start-up included). Peak memory: the crawl process's and its extraction worker's peak RSS (getrusage
+sites` CLI + crawl processes, start-up included). Peak memory: the crawl process's peak RSS (getrusage
 ru_maxrss; Scrapy's memusage/max samples once a minute only), and the largest process so far.
 """
 
@@ -171,10 +170,7 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
     }
     if stats.get("peak_rss_bytes"):
         result["peak_rss_mb"] = round(stats["peak_rss_bytes"] / 2**20, 1)
-    if stats.get("peak_rss_extract_worker_bytes"):  # ECOMSTAT_EXTRACT_WORKER=true
-        result["extract_worker_peak_rss_mb"] = round(
-            stats["peak_rss_extract_worker_bytes"] / 2**20, 1)
-    # the largest process of all crawls so far (CLI, crawl process, extraction worker)
+    # the largest process of all crawls so far (CLI, crawl processes)
     result["largest_process_rss_mb"] = round(
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)
     return result, fetched

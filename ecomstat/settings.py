@@ -48,7 +48,6 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_RELAX_MAPPED_DELAYS": False,  # no politeness delay for host-mapped loopback hosts
     "ECOMSTAT_MAX_TEXT_CHARS": 20000,  # visible text stored per page
     "ECOMSTAT_CRAWL_LOG_LEVEL": "INFO",
-    "ECOMSTAT_EXTRACT_WORKER": False,  # page extraction in a worker process (idle 2nd core)
     # crawl processes on this machine, each crawling its own share of the sites (Scrapy runs on
     # one core): 0 = auto, one per CPU (at most 8, at least 25 sites each)
     "ECOMSTAT_CRAWL_PROCESSES": 0,

@@ -1,9 +1,8 @@
 """Run bookkeeping extension: warns about an unset contact URL, and when the spider closes writes
 the run's status (finished / interrupted / failed), end time, outcome counts and the crawl stats
 (`ecomstat/render/pages`, `ecomstat/outcome/robots-denied`, ...) to its crawl_run row, with
-`ecomstat/cpu_seconds`: the crawl's CPU time (all threads, the extraction worker included) from
-spider open to close, and `peak_rss_bytes`: the crawl process's peak resident memory (replaced,
-not added up, on resume; the spider adds `peak_rss_extract_worker_bytes` when it used one)."""
+`ecomstat/cpu_seconds`: the crawl's CPU time (all threads) from spider open to close, and
+`peak_rss_bytes`: the crawl process's peak resident memory (replaced, not added up, on resume)."""
 
 from __future__ import annotations
 
@@ -24,7 +23,6 @@ KEPT_SCRAPY_STATS = (
     "downloader/request_count", "downloader/response_count", "downloader/response_bytes",
     "item_scraped_count", "elapsed_time_seconds", "robotstxt/forbidden", "retry/count",
     "finish_reason", "memusage/max", "memusage/startup", "peak_rss_bytes",
-    "peak_rss_extract_worker_bytes",
 )
 
 
@@ -68,8 +66,8 @@ class RunStatsExtension:
         # start-up excluded: the CPU cost of the crawl itself, comparable with elapsed_time
         self.crawler.stats.set_value("ecomstat/cpu_seconds",
                                      round(_process_cpu() - self.cpu_at_open, 3))
-        # where it went: the reactor thread (Scrapy, parsing unless a worker extracts) and the
-        # writer thread (WARC, store); the rest is the extraction worker and other threads
+        # where it went: the reactor thread (Scrapy, parsing) and the writer thread (WARC,
+        # store); the rest is other threads
         self.crawler.stats.set_value("ecomstat/cpu_seconds/reactor",
                                      round(time.thread_time() - self.reactor_cpu_at_open, 3))
         writer = getattr(self.crawler, "_ecomstat_writer", None)
@@ -106,8 +104,7 @@ class RunStatsExtension:
 
 
 def _process_cpu() -> float:
-    """This process's CPU time plus its ended children's (the extraction worker is reaped when
-    the spider closes, before this extension's spider_closed handler runs)."""
+    """This process's CPU time plus its ended children's."""
     total = 0.0
     for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
         usage = resource.getrusage(who)

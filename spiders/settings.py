@@ -109,7 +109,6 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "ECOMSTAT_MAX_PAGES": s.getint("ECOMSTAT_MAX_PAGES"),
         "ECOMSTAT_MAX_DEPTH": s.getint("ECOMSTAT_MAX_DEPTH"),
         "ECOMSTAT_MAX_TEXT_CHARS": s.getint("ECOMSTAT_MAX_TEXT_CHARS"),
-        "ECOMSTAT_EXTRACT_WORKER": s.getbool("ECOMSTAT_EXTRACT_WORKER"),
         "ECOMSTAT_MAX_SHOP_PAGES": s.getint("ECOMSTAT_MAX_SHOP_PAGES"),
         "ECOMSTAT_MAX_SHOP_DEPTH": s.getint("ECOMSTAT_MAX_SHOP_DEPTH"),
         "ECOMSTAT_PREFERRED_LANGUAGES": s.getlist("ECOMSTAT_PREFERRED_LANGUAGES"),

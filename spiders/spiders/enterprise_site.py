@@ -27,7 +27,6 @@ from spiders import outcomes
 from spiders.claims import claim_sites, release_claims, worker_name
 from ecomstat.encoding import decode_html
 from spiders.extract import PageContent, extract_page, warm_up
-from spiders.extract_pool import ExtractionPool
 from spiders.items import PageItem, SiteDone
 from spiders.links import rank_links
 from spiders.runs import create_run, select_websites
@@ -57,7 +56,6 @@ class EnterpriseSiteSpider(scrapy.Spider):
     max_pages_setting = "ECOMSTAT_MAX_PAGES"
     max_depth_setting = "ECOMSTAT_MAX_DEPTH"
     store_pages = True  # page rows (the shop spider stores products instead)
-    extract_in_worker = True  # False when page_items needs the parsed tree (shop spider)
 
     def __init__(self, run_id: str | None = None, urls: str | None = None,
                  max_pages: str | None = None, max_depth: str | None = None,
@@ -93,10 +91,7 @@ class EnterpriseSiteSpider(scrapy.Spider):
         spider.languages = tuple(settings.getlist("ECOMSTAT_PREFERRED_LANGUAGES") or ["en"])
         spider.traps = TrapDetector(settings.getint("URLLENGTH_LIMIT") or 2048)
         spider.engine = make_engine(settings.get("ECOMSTAT_DATABASE_URL"))
-        in_worker = cls.extract_in_worker and settings.getbool("ECOMSTAT_EXTRACT_WORKER")
-        spider.extraction = ExtractionPool() if in_worker else None
-        if spider.extraction is None:
-            warm_up()  # imports and language model now, not while the first responses wait
+        warm_up()  # imports and language model now, not while the first responses wait
         if spider.run_id is None:
             # `scrapy crawl enterprise_site -a urls=...`: a run of its own
             upgrade(spider.engine)
@@ -160,8 +155,6 @@ class EnterpriseSiteSpider(scrapy.Spider):
             yield output
 
     async def extract(self, html: str, url: str) -> PageContent:
-        if self.extraction is not None:
-            return await self.extraction.extract(html, url, max_text_chars=self.max_text_chars)
         return extract_page(html, url, max_text_chars=self.max_text_chars)
 
     def _page_done(self, response: Response, site: SiteState, depth: int, outcome: str,
@@ -258,10 +251,6 @@ class EnterpriseSiteSpider(scrapy.Spider):
             # interrupted: the sites this process claimed and did not store are pending again
             # (stored ones are done: the pipelines have written everything before this runs)
             release_claims(self.engine, self.run_id, worker=self.worker)
-        if self.extraction is not None:
-            peak = self.extraction.close()
-            if peak:
-                self.crawler.stats.set_value("peak_rss_extract_worker_bytes", peak)
         self.engine.dispose()
 
 

@@ -34,7 +34,6 @@ class ShopListingSpider(EnterpriseSiteSpider):
     max_pages_setting = "ECOMSTAT_MAX_SHOP_PAGES"
     max_depth_setting = "ECOMSTAT_MAX_SHOP_DEPTH"
     store_pages = False
-    extract_in_worker = False  # products_from_markup reads the parsed tree
 
     def page_items(self, response: Response, site: SiteState, request_url: str, depth: int,
                    outcome: str, rendered: bool, content: Any) -> Iterator[Any]:

@@ -59,14 +59,11 @@ def test_sigkill_then_resume_equals_uninterrupted_run(
     # one delay for all, every site ends at about the same moment, in the same store batch)
     miniweb.host_delays = {host: 0.01 * (index + 1) for index, host in enumerate(hosts)}
 
-    # the uninterrupted reference, in a SQLite file of its own, extracting in the crawl process;
-    # the killed and resumed crawl extracts in a worker process (killed with it), same pages
+    # the uninterrupted reference, in a SQLite file of its own
     reference_url = f"sqlite:///{crawl_env / 'reference.db'}"
     run_id = _new_run(reference_url, urls)
     assert runner.run_spider("enterprise_site", db_url=reference_url, run_id=run_id,
-                             settings={"ECOMSTAT_EXTRACT_WORKER": False},
                              timeout=300) == runner.EXIT_OK
-    monkeypatch.setenv("ECOMSTAT_EXTRACT_WORKER", "true")
     expected = _pages(reference_url)
 
     db_url = sqlite_url  # the distributed test kills and completes a crawl on PostgreSQL
@@ -95,10 +92,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(
         run = session.get(CrawlRun, run_id)
         assert run.status == "finished" and run.sites_done == SITES
         assert session.scalar(select(func.count(CrawlRun.id))) == 1  # resumed, not a new run
-        assert run.stats["peak_rss_extract_worker_bytes"] > 0  # the extraction worker ran
     engine.dispose()
-    reference = get_run(make_engine(reference_url), 1)
-    assert "peak_rss_extract_worker_bytes" not in reference.stats  # in-process extraction
     assert _pages(db_url) == expected
 
 
