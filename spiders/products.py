@@ -168,7 +168,7 @@ def products_from_markup(tree: Any, page_url: str) -> list[dict[str, Any]]:
 
 
 def write_products(engine: Engine, run_id: int, items: Sequence[ProductItem]) -> None:
-    from spiders.runs import upsert
+    from store.upsert import upsert
 
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     now = utcnow()

@@ -13,12 +13,10 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
@@ -26,6 +24,7 @@ from ecomstat.urls import canonicalize_url, registered_domain
 from spiders import outcomes
 from store import lock_row, transaction
 from store.models import CrawlRun, Page, SiteVisit, Website, utcnow
+from store.upsert import upsert
 
 SELECTIONS = ("all", "missing", "stale", "urls")
 RESUMABLE = ("running", "interrupted", "failed")
@@ -38,32 +37,6 @@ class SiteResult:
     website_id: int
     outcome: str
     pages: list[dict[str, Any]] = field(default_factory=list)
-
-
-def upsert(session: Session, model: Any, rows: Sequence[dict[str, Any]], keys: Sequence[str],
-           update_columns: Sequence[str] | None = None) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE on SQLite and PostgreSQL alike, executed as one
-    executemany of a statement compiled once (so a batch costs one round of binds, not a new
-    multi-row statement per batch size)."""
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    columns = tuple(rows[0])
-    updates = tuple(update_columns if update_columns is not None else
-                    [name for name in columns if name not in keys])
-    statement = _upsert_statement(dialect, model, tuple(keys), columns, updates)
-    session.execute(statement, [dict(row) for row in rows])
-
-
-@lru_cache(maxsize=64)
-def _upsert_statement(dialect: str, model: Any, keys: tuple[str, ...], columns: tuple[str, ...],
-                      updates: tuple[str, ...]) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model.__table__)
-    if updates:
-        return statement.on_conflict_do_update(
-            index_elements=list(keys), set_={name: statement.excluded[name] for name in updates})
-    return statement.on_conflict_do_nothing(index_elements=list(keys))
 
 
 def normalise_site_url(url: str) -> str:

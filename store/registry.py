@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from store.models import Model
+from store.upsert import upsert
 
 
 def upsert_model(
@@ -16,16 +17,11 @@ def upsert_model(
     training_data_sha256: str | None = None, metrics: dict[str, Any] | None = None,
     params: dict[str, Any] | None = None, path: str | None = None,
 ) -> Model:
-    """Insert or update the row of model `name` at `version` (natural key); returns it flushed,
-    so its id is known inside the caller's transaction."""
-    row = session.scalar(select(Model).where(Model.name == name, Model.version == version))
-    if row is None:
-        row = Model(name=name, version=version, kind=kind)
-        session.add(row)
-    row.kind = kind
-    row.training_data_sha256 = training_data_sha256
-    row.metrics = metrics
-    row.params = params
-    row.path = path
-    session.flush()
-    return row
+    """Insert or update the row of model `name` at `version` (natural key, one atomic upsert:
+    two processes recording the same model at once both succeed); returns it, so its id is known
+    inside the caller's transaction."""
+    upsert(session, Model, [{"name": name, "version": version, "kind": kind,
+                             "training_data_sha256": training_data_sha256, "metrics": metrics,
+                             "params": params, "path": path}], keys=["name", "version"])
+    return session.scalars(select(Model).where(Model.name == name, Model.version == version)
+                           .execution_options(populate_existing=True)).one()
