@@ -2,8 +2,10 @@
 
 Shares of in-scope enterprises (percent) with a website, with web sales, with sales through
 marketplaces, with social media presence, and with a site found unreachable; breakdowns total,
-size class, NACE section, region. `build_adoption` reads the units, estimates every cell with
-`indicators.estimators.estimate_share` and upserts `indicator_value` rows with full provenance.
+size class, NACE section, region, and cross-tabulations of these (`breakdowns`).
+`build_adoption` reads the units, estimates every cell (naive: `indicators.adoption_cells`;
+corrected/calibrated with an audit: the two-phase estimator of `indicators.twophase`) and
+upserts `indicator_value` rows with full provenance. Methods: docs/methodology/adoption.md.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ from sqlalchemy import Engine
 
 from ecomstat.numbers import Bounds
 from indicators.adoption_calibration import calibration_design, read_totals
-from indicators.audit import (
-    audit_confusions, audit_imported_at, latest_audit_set, website_prediction,
-)
-from indicators.bootstrap import audit_replicates
+from indicators.adoption_cells import corrected_cells, domain_codes, naive_cells, nonresponse_weights
+from indicators.audit import TaskAudit, audit_imported_at, audit_samples, latest_audit_set, website_prediction
 from indicators.errors import IndicatorError, InvalidIndicatorInput
-from indicators.estimators import Confusion, Method, estimate_share
+from indicators.estimators import Method, ShareEstimate
 from indicators.results import IndicatorRecord, require_period, write_values
-from indicators.units import STATE_FOUND, STATE_UNREACHABLE, Scope, Units, load_units
+from indicators.twophase import Phase1, error_rates
+from indicators.units import (
+    STATE_FOUND, STATE_NOT_CRAWLED, STATE_UNREACHABLE, TASKS, Scope, Units, load_units,
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,9 @@ REPLICATES = Bounds(2, 100_000, integer=True)
 RANDOM_STATE = Bounds(0, 2**32 - 1, integer=True)
 MIN_CELL_N = Bounds(0, 1_000_000_000, integer=True)
 MAX_CELL_CV = Bounds(0, 100)
+# Units whose site was not crawled or is unreachable: reweighted as nonresponse, or counted "no".
+NONRESPONSE = ("reweight", "negative")
+ERROR_RATE_MODES = ("auto", "pooled", "groups")  # error rates by size class when supported, or forced
 
 
 @dataclass
@@ -69,6 +75,9 @@ class BuildOptions:
     totals: Path | None = None
     min_n: int = 20
     max_cv: float = 0.35
+    breakdowns: list[tuple[str, ...]] = field(default_factory=list)  # cross-tabulations
+    nonresponse: str = "reweight"
+    error_rates: str = "auto"  # auto | pooled | groups (size classes)
 
 
 @dataclass
@@ -90,10 +99,6 @@ def unit_labels(units: Units) -> dict[str, np.ndarray]:
     }
 
 
-def _domains(units: Units, breakdown: str) -> np.ndarray | None:
-    return None if breakdown == "total" else units.domains[breakdown]
-
-
 def check_options(options: BuildOptions) -> None:
     """Refuse implausible numbers (NaN, inf, negative seeds, ...) naming the option."""
     REPLICATES.check(options.replicates, "--replicates", InvalidIndicatorInput)
@@ -104,22 +109,73 @@ def check_options(options: BuildOptions) -> None:
     Bounds(0, 0.5, low_open=True).check(options.alpha, "alpha", InvalidIndicatorInput)
 
 
+def check_breakdowns(crosses: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Cross-tabulations asked for (`--breakdown nace_section,size_class`): known variables,
+    at least two, none repeated."""
+    known = [b for b in BREAKDOWNS if b != "total"]
+    result = []
+    for cross in crosses:
+        names = tuple(name.strip() for name in cross if name.strip())
+        if len(names) < 2 or len(set(names)) != len(names) or not set(names) <= set(known):
+            raise InvalidIndicatorInput(f"breakdown {','.join(names)!r}: give two or more distinct "
+                                        f"of {', '.join(known)}")
+        if names not in result:
+            result.append(names)
+    return result
+
+
+def _phase1_strata(units: Units) -> np.ndarray:
+    """Phase-1 strata: size class x design-weight class (a size-stratified register sample has
+    one weight per stratum); continuous weights fall back to size classes."""
+    keys, weight_class = np.unique(units.weight, return_inverse=True)
+    size = units.domains["size_class"].astype(np.int64)
+    return size * len(keys) + weight_class if len(keys) <= 50 else size
+
+
+def _weights(units: Units, method: Method, totals: Any, drop: np.ndarray | None,
+             found: np.ndarray) -> tuple[Phase1, dict[str, Any] | None]:
+    """Phase-1 weights without the units in `drop` (nonrespondents), reweighted within size x
+    NACE cells (calibrated: calibrated to the register totals, which is the same reweighting)."""
+    strata = _phase1_strata(units)
+    size, section = units.domains["size_class"], units.domains["nace_section"]
+    if method is Method.calibrated:
+        design = units.weight if drop is None else np.where(drop, 0.0, units.weight)
+        calibration = calibration_design(design, size, units.categories["size_class"], section,
+                                         units.categories["nace_section"], totals)
+        return Phase1(calibration.weights(), units.weight, strata, calibration.cells,
+                      calibration.totals), None
+    if drop is None:
+        return Phase1(units.weight, units.weight, strata), None
+    cells = size.astype(np.int64) * len(units.categories["nace_section"]) + section
+    adjusted = nonresponse_weights(units.weight, found, drop, [
+        ("size_class x nace_section", cells), ("size_class", size.astype(np.int64)),
+        ("total", np.zeros(len(units), dtype=np.int64))])
+    return Phase1(adjusted.weights, units.weight, strata), adjusted.info
+
+
 def build_adoption(engine: Engine, options: BuildOptions | None = None) -> BuildResult:
     """Estimate every adoption indicator x breakdown with `options.method` and store them.
 
-    All cells are computed first and written in one transaction: a failure writes nothing."""
+    All cells are computed first and written in one transaction; a cell whose estimation fails
+    is stored flagged `failed` (no value) instead of aborting the others."""
     options = options or BuildOptions()
     method = Method(options.method)
     check_options(options)
+    if options.nonresponse not in NONRESPONSE:
+        raise InvalidIndicatorInput(f"--nonresponse: {options.nonresponse!r} is not one of {', '.join(NONRESPONSE)}")
+    if options.error_rates not in ERROR_RATE_MODES:
+        raise InvalidIndicatorInput(f"--error-rates: {options.error_rates!r} is not one of "
+                                    f"{', '.join(ERROR_RATE_MODES)}")
     period = require_period(options.period, "e-commerce adoption")  # a blank period is refused
+    crosses = check_breakdowns(options.breakdowns)
     units = load_units(engine, options.scope)
     if len(units) == 0:
         raise IndicatorError("no enterprises in scope: import a register first (`ecomstat register import`)")
     labels = unit_labels(units)
+    found = units.state == STATE_FOUND
+    not_observed = np.isin(units.state, (STATE_NOT_CRAWLED, STATE_UNREACHABLE))
 
-    confusions: dict[str, Confusion] = {}
-    audit_masks: dict[str, np.ndarray | None] = {}
-    audit_skipped: dict[str, str] = {}
+    audits: dict[str, TaskAudit] = {}
     audit_set = None
     if method is not Method.naive:
         audit_set = options.audit_set or latest_audit_set(engine)
@@ -129,39 +185,24 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
             )
         if audit_set is not None:
             predictions = {d.task: labels[d.code] for d in INDICATORS if d.task}
-            found = units.state == STATE_FOUND
-            for task, (confusion, audited) in audit_confusions(engine, audit_set, units, predictions).items():
-                try:
-                    confusion.check()
-                except InvalidIndicatorInput as exc:
-                    if task == "web_sales":
-                        raise
-                    audit_skipped[task] = str(exc)  # that indicator stays uncorrected, flagged
-                    continue
-                confusions[task] = confusion
-                # An audit drawn only among enterprises with a found website measures the
-                # error there; the others are certain "no", so correct within found sites.
-                within_found = task != "website" and bool(found[audited].all())
-                audit_masks[task] = found if within_found else None
-            if method is Method.corrected and "web_sales" not in confusions:
+            audits = audit_samples(engine, audit_set, units, predictions)
+            if method is Method.corrected and "web_sales" not in audits:
                 raise InvalidIndicatorInput(
                     f"audit set {audit_set!r} has no in-scope web_sales labels to correct with"
                 )
 
-    weights = units.weight
-    calibration = None
-    weights_note: dict[str, Any] = {"kind": "design", "column": "enterprise.weight (1 when empty)"}
+    totals = None
+    weights_note: dict[str, Any] = {"kind": "design", "column": units.provenance.get("design_weights")}
     if method is Method.calibrated:
         if options.totals is None:
             raise InvalidIndicatorInput("method calibrated needs --totals FILE.csv (size_class,nace_section,enterprises)")
         totals = read_totals(options.totals)
-        calibration = calibration_design(units.weight, units.domains["size_class"],
-                                         units.categories["size_class"], units.domains["nace_section"],
-                                         units.categories["nace_section"], totals)
-        weights = calibration.weights()
         weights_note = {"kind": "calibrated", "method": "post-stratification (Deville & Särndal 1992)",
                         "cells": "size_class x nace_section", "totals": totals.source,
                         "totals_sha256": totals.sha256}
+    variants = {"plain": _weights(units, method, totals, None, found)}
+    if options.nonresponse == "reweight" and not_observed.any():
+        variants["nonresponse"] = _weights(units, method, totals, not_observed, found)
 
     rng = np.random.default_rng(options.random_state)
     common = dict(units.provenance)
@@ -170,67 +211,116 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
         "weights": weights_note,
         "bootstrap": {"replicates": options.replicates, "random_state": options.random_state,
                       "ci": f"percentile {100 * (1 - options.alpha):g}%",
-                      "resampled": ("units within each calibration cell, weights recalibrated per replicate"
-                                    if calibration is not None else "units within each cell")
-                      + (" and the audit sample" if confusions else "")},
+                      "resampled": "units within size class x design-weight strata (calibration cells "
+                                   "x domain, recalibrated, when calibrated), rescaled by sqrt(1 - 1/weight); "
+                                   "error rates by Jeffreys Beta draws"},
         "audit_set": audit_set,
-        "audit_imported_at": audit_imported_at(engine, audit_set) if confusions else None,
-        "audit_skipped": audit_skipped or None,
+        "audit_imported_at": audit_imported_at(engine, audit_set) if audits else None,
+        "breakdowns": ["total", *BREAKDOWNS[1:], *[",".join(c) for c in crosses]],
         "unit": "percent of enterprises in scope",
     })
+    missing_weight = bool(units.provenance.get("weights_missing"))
     records: list[IndicatorRecord] = []
     unreachable = (units.state == STATE_UNREACHABLE).astype(float)
+    group_names = units.categories["size_class"]
     for definition in INDICATORS:
-        confusion = confusions.get(definition.task) if definition.task else None
-        draws = (audit_replicates(confusion.tp, confusion.fn, confusion.fp, confusion.tn,
-                                  options.replicates, rng) if confusion else None)
-        # A correcting method without audit labels for this task keeps the classified share
-        # and says so (flag), rather than pretending to be corrected.
-        uncorrected = method is not Method.naive and definition.task is not None and not confusion
-        audit_note = ({"set": audit_set, "task": definition.task, **confusion.as_dict(),
-                       "audit_population": ("enterprises with a found website"
-                                            if audit_masks.get(definition.task) is not None
-                                            else "all enterprises in scope")}
-                      if confusion else None)
-        for breakdown in BREAKDOWNS:
-            domain = _domains(units, breakdown)
-            estimates = estimate_share(
-                labels[definition.code], weights=weights, domain=domain,
-                method=method if confusion else Method.naive,
-                audit=confusion, audit_draws=draws, replicates=options.replicates,
-                audit_population=audit_masks.get(definition.task) if confusion else None,
-                alpha=options.alpha, random_state=rng, min_n=options.min_n, max_cv=options.max_cv,
-                calibration=calibration,
-            )
-            cell_unreachable = _cell_counts(domain, unreachable)
-            for key, est in estimates.items():
-                records.append(IndicatorRecord(
-                    indicator=definition.code,
-                    period=period,
-                    breakdown={} if breakdown == "total" else {breakdown: units.categories[breakdown][key]},
-                    method=method.value,
-                    estimate=100 * est.estimate, se=100 * est.se,
-                    ci_low=100 * est.ci_low, ci_high=100 * est.ci_high, cv=est.cv, n=est.n,
-                    flags=est.flags + (["uncorrected"] if uncorrected else []),
-                    provenance={
-                        **common,
-                        "definition": definition.definition,
-                        "correction": ({"rogan_gladen": audit_note} if confusion else None),
-                        "observed_pct": 100 * est.observed,
-                        "weighted_n": est.weighted_n,
-                        "unreachable_n": int(cell_unreachable.get(key, 0)),
-                    },
-                ))
+        task_audit = audits.get(definition.task) if definition.task else None
+        within_found = bool(task_audit and definition.task != "website"
+                            and found[task_audit.sample.position].all())
+        use_nr = ("nonresponse" in variants and definition.task in TASKS
+                  and (task_audit is None or within_found))
+        phase1, nr_info = variants["nonresponse" if use_nr else "plain"]
+        treatment = _treatment(units, definition, use_nr, task_audit is not None, nr_info)
+        rates = theta_draws = None
+        note = None
+        if task_audit is not None:
+            rates = error_rates(labels[definition.code], phase1.weight, task_audit.sample,
+                                units.domains["size_class"], group_names, mode=options.error_rates)
+            theta_draws = rates.draws(options.replicates, rng)
+            note = {"set": audit_set, "task": definition.task, "design": task_audit.sample.design,
+                    "audit_strata": task_audit.strata or None, **task_audit.confusion.as_dict(),
+                    "error_rates": rates.as_dict(),
+                    "audit_population": ("enterprises with a found website" if within_found
+                                         else "all enterprises in scope")}
+        mask = found if within_found else np.ones(len(units), dtype=bool)
+        uncorrected = method is not Method.naive and definition.task is not None and task_audit is None
+        for names in [(), *[(b,) for b in BREAKDOWNS[1:]], *crosses]:
+            domain, keys = (domain_codes([units.domains[v] for v in names],
+                                         [units.categories[v] for v in names])
+                            if names else (np.zeros(len(units), dtype=np.int64), [()]))
+            try:
+                if rates is not None:
+                    cells = corrected_cells(labels[definition.code], domain, len(keys), mask, phase1,
+                                            rates, theta_draws, options.alpha, rng, method.value)
+                else:
+                    cells = naive_cells(labels[definition.code], phase1.weight, domain, len(keys),
+                                        options.alpha)
+                error = None
+            # Options and files are checked above; what fails here is one breakdown's data, and
+            # one cell never aborts the build (issue 16 item 3): stored as `failed`.
+            except (IndicatorError, InvalidIndicatorInput, ArithmeticError, ValueError) as exc:
+                cells, error = [None] * len(keys), f"{type(exc).__name__}: {exc}"
+            counts = np.bincount(domain, weights=unreachable, minlength=len(keys))
+            for position, key in enumerate(keys):
+                records.append(_record(definition, period, method, dict(zip(names, key)), cells[position],
+                                       error, options, uncorrected, missing_weight, {
+                    **common, "definition": definition.definition,
+                    "interval": ("two-phase bootstrap percentile interval (sampling and audit)"
+                                 if rates is not None else
+                                 "sampling interval (Wilson, Kish effective n): ignores misclassification"),
+                    "correction": {"two_phase": note} if note else None,
+                    "units_treatment": treatment,
+                    "unreachable_n": int(counts[position]),
+                }))
     write_values(engine, records)
     return BuildResult(
         records=records, units=len(units),
-        audit={task: c.as_dict() for task, c in confusions.items()} or None,
+        audit={task: a.confusion.as_dict() for task, a in audits.items()} or None,
         provenance=common,
     )
 
 
-def _cell_counts(domain: np.ndarray | None, values: np.ndarray) -> dict[Any, float]:
-    if domain is None:
-        return {None: float(values.sum())}
-    keys, inverse = np.unique(domain, return_inverse=True)
-    return dict(zip(keys.tolist(), np.bincount(inverse, weights=values).tolist()))
+def _treatment(units: Units, definition: IndicatorDefinition, use_nr: bool, audited: bool,
+               nr_info: dict[str, Any] | None) -> dict[str, Any]:
+    """Which units were treated how (issue 16 item 2), for the provenance."""
+    state = units.provenance.get("website_state", {})
+    if definition.task not in TASKS:
+        return {"observed": "website state of every unit"}
+    if use_nr:
+        return {"found": f"{state.get('found', 0)} classified (reweighted for nonresponse)",
+                "not-crawled": f"{state.get('not-crawled', 0)} nonresponse (weight 0)",
+                "unreachable": f"{state.get('unreachable', 0)} nonresponse (weight 0)",
+                "none": f"{state.get('none', 0)} no website: certain no",
+                "reweighting": nr_info}
+    return {"found": "classified", "none": "no website: certain no",
+            "not-crawled and unreachable": ("predicted no, corrected by the audit" if audited
+                                            else "counted as no (--nonresponse negative)")}
+
+
+def _record(definition: IndicatorDefinition, period: str, method: Method, breakdown: dict[str, str],
+            cell: ShareEstimate | None, error: str | None, options: BuildOptions, uncorrected: bool,
+            missing_weight: bool, provenance: dict[str, Any]) -> IndicatorRecord:
+    """One stored cell: suppressed below the minimum n, failed cells without a value."""
+    if cell is None:
+        return IndicatorRecord(indicator=definition.code, period=period, breakdown=breakdown,
+                               method=method.value, estimate=None, flags=["failed"],
+                               provenance={**provenance, "error": error})
+    flags = list(cell.flags) + (["uncorrected"] if uncorrected else [])
+    flags += ["missing-weight"] if missing_weight else []
+    suppressed = cell.n < options.min_n
+    if suppressed:
+        flags += ["low-n", "suppressed"]
+    if cell.cv is not None and cell.cv > options.max_cv:
+        flags.append("high-cv")
+
+    def pct(value: float) -> float | None:
+        return None if suppressed else 100 * value
+
+    return IndicatorRecord(
+        indicator=definition.code, period=period, breakdown=breakdown, method=method.value,
+        estimate=pct(cell.estimate), se=pct(cell.se), ci_low=pct(cell.ci_low),
+        ci_high=pct(cell.ci_high), cv=None if suppressed else cell.cv, n=cell.n, flags=flags,
+        provenance={**provenance, "observed_pct": pct(cell.observed), "weighted_n": cell.weighted_n,
+                    **({"suppressed": f"n = {cell.n} < minimum {options.min_n} (ECOMSTAT_MIN_CELL_N)"}
+                       if suppressed else {})},
+    )

@@ -44,6 +44,24 @@ REQUIRED = ("indicator", "breakdown", "estimate")
 PERCENT = Bounds(0, 100, words="a percentage from 0 to 100")
 
 
+# Web-based indicators that measure something other than the survey question of the same
+# cell: the comparison says so wherever it appears (issue 16 item 6).
+DEFINITION_NOTES = {
+    "ECOM_WEB_SALES": (
+        "ECOM_WEB_SALES is the share of enterprises whose website lets customers order at crawl "
+        "time; Eurostat's 'enterprises with web sales' (isoc_ec_eseln2) counts enterprises that "
+        "RECEIVED orders via a website or app in the previous calendar year. The two differ by "
+        "definition (a shop that sold nothing, sales only through apps or marketplaces, the "
+        "reference period): the z-test compares them as if they were one quantity, so a "
+        "'differs' verdict may reflect the definitions, not an error of either source."),
+}
+
+
+def definition_notes(indicators: Iterable[str]) -> list[str]:
+    """The definition notes of the indicators compared (each once)."""
+    return [DEFINITION_NOTES[code] for code in sorted(set(indicators)) if code in DEFINITION_NOTES]
+
+
 class Verdict(str, enum.Enum):
     consistent = "consistent"  # |z| < 1.96
     differs = "differs"  # the difference is significant at the 5% level
@@ -188,8 +206,9 @@ def _compare_one(value: SurveyValue, candidates: list[IndicatorRecord]) -> Compa
             f"survey line {value.line}: web values of several methods ({methods}) match; use --method"
         )
     web = candidates[0] if candidates else None
-    if web is None or web.estimate is None:
-        return Comparison(value.indicator, value.breakdown_key, value.period, None, None,
+    if web is None or web.estimate is None:  # none stored, or suppressed/failed (its period still counts)
+        return Comparison(value.indicator, value.breakdown_key,
+                          value.period if web is None else web.period, None, None,
                           value.estimate, value.se, None, None, None, Verdict.no_web_value)
     difference = web.estimate - value.estimate
     z = p_value = None
@@ -268,7 +287,8 @@ def survey_records(survey_file: Path, survey: Sequence[SurveyValue],
                             "difference_pp": comparison.difference, "z": comparison.z,
                             "p_value": comparison.p_value, "verdict": comparison.verdict.value,
                             "test": "z = (web - survey) / sqrt(se_web^2 + se_survey^2), "
-                                    "independent sources, two-sided, 5% level"}},
+                                    "independent sources, two-sided, 5% level",
+                            "definitions": DEFINITION_NOTES.get(value.indicator)}},
         ))
     return records
 

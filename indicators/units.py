@@ -227,6 +227,10 @@ def load_units(engine: Engine, scope: Scope | None = None) -> Units:
     for name, values in (("size_class", sizes), ("nace_section", sections), ("region", regions)):
         domains[name], categories[name] = _codes([values[i] for i in pick])
     weight = np.array([1.0 if weights[i] is None else float(weights[i]) for i in pick], dtype=float)
+    # No weight at all: the register is the frame (a census, weight 1). Some units without a
+    # weight in a weighted sample: they get 1 but the values are flagged (issue 16 item 6).
+    missing = sum(weights[i] is None for i in pick)
+    weights_missing = missing if 0 < missing < len(pick) else 0
     n = len(ids)
     index = {eid: i for i, eid in enumerate(ids)}
 
@@ -242,6 +246,9 @@ def load_units(engine: Engine, scope: Scope | None = None) -> Units:
         "crawl_runs": runs,
         "models": models,
         "labelled_found_sites": {task: int(labelled[task].sum()) for task in TASKS},
+        "design_weights": ("none: the register is the frame (census, weight 1)" if missing == len(pick)
+                           else "enterprise.weight"),
+        "weights_missing": weights_missing,
     }
     return Units(
         enterprise_id=np.array(ids, dtype=object), domains=domains, categories=categories,

@@ -266,6 +266,11 @@ class AuditLabel(Base):
     task: Mapped[str] = mapped_column(String(40), default="web_sales")
     value: Mapped[bool] = mapped_column(Boolean)
     imported_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The audit's design (revision 0004): srs | stratified | weights, the audit stratum and the
+    # second-phase weight 1/inclusion probability (NULL in older rows: a simple random sample).
+    design: Mapped[str | None] = mapped_column(String(20))
+    stratum: Mapped[str | None] = mapped_column(String(100))
+    design_weight: Mapped[float | None] = mapped_column(Float)
 
 
 class IndicatorValue(Base):

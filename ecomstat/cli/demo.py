@@ -69,8 +69,11 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     console.print(table)
     if "web_sales_indicator" in scores:
         ind = scores["web_sales_indicator"]
-        console.print(f"E-commerce (web sales) share, {ind['method']}: {ind['estimate']:.1f}% "
-                      f"(95% CI {ind['ci_low']:.1f}–{ind['ci_high']:.1f})")
+        if ind["estimate"] is None:  # suppressed: fewer enterprises than ECOMSTAT_MIN_CELL_N
+            console.print(f"E-commerce (web sales) share, {ind['method']}: suppressed (too few enterprises)")
+        else:
+            console.print(f"E-commerce (web sales) share, {ind['method']}: {ind['estimate']:.1f}% "
+                          f"(95% CI {ind['ci_low']:.1f}–{ind['ci_high']:.1f})")
     if "survey_comparison" in scores:
         verdicts = scores["survey_comparison"]
         console.print(f"Survey comparison ({result.folder / 'survey.csv'}, simulated): "

@@ -44,6 +44,9 @@ def build(
     totals: Annotated[Optional[Path], typer.Option(help="Register totals CSV size_class,nace_section,enterprises (calibrated).")] = None,
     min_employees: Annotated[int, typer.Option("--min-employees", help="Scope: persons employed at least.")] = 10,
     nace_scope: Annotated[str, typer.Option("--nace-scope", help="eurostat (C-N excl. K and 75, plus 95.1) | all.")] = "eurostat",
+    breakdown: Annotated[Optional[list[str]], typer.Option("--breakdown", help="Cross-tabulation to add, e.g. nace_section,size_class (repeatable).")] = None,
+    nonresponse: Annotated[str, typer.Option("--nonresponse", help="Sites not crawled/unreachable: reweight (nonresponse within size x NACE) | negative (count as no).")] = "reweight",
+    error_rates: Annotated[str, typer.Option("--error-rates", help="auto (by size class when the audit supports it) | pooled | groups.")] = "auto",
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Estimate the e-commerce adoption indicators (all breakdowns) and store them."""
@@ -69,6 +72,9 @@ def build(
         totals=totals,
         min_n=settings.getint("ECOMSTAT_MIN_CELL_N"),
         max_cv=settings.getfloat("ECOMSTAT_MAX_CELL_CV"),
+        breakdowns=[tuple(b.split(",")) for b in breakdown or []],
+        nonresponse=nonresponse,
+        error_rates=error_rates,
     )
     if period is not None:
         options.period = period
@@ -81,6 +87,10 @@ def build(
         f"(method {options.method.value}, period {options.period}); see `ecomstat indicators show`",
         highlight=False,
     )
+    if any(r.provenance.get("interval", "").startswith("sampling") for r in totals_only):
+        err_console.print("note: ci_low/ci_high of uncorrected values are sampling intervals; they "
+                          "ignore classification errors (use --method corrected with an audit)",
+                          highlight=False)
 
 
 @app.command("show")
@@ -119,7 +129,7 @@ def compare(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Compare stored web-based values with survey estimates, cell by cell (z-test of the difference)."""
-    from indicators.survey import Verdict, compare_with_store
+    from indicators.survey import Verdict, compare_with_store, definition_notes
 
     comparisons = compare_with_store(state(ctx).engine(), survey, period=period, method=method,
                                      store=store)
@@ -137,6 +147,8 @@ def compare(
     missing = sum(c.verdict is Verdict.no_web_value for c in comparisons)
     err_console.print(f"{len(comparisons)} cells compared: {differs} differ at the 5% level"
                       + (f", {missing} without a web value" if missing else ""), highlight=False)
+    for note in definition_notes(c.indicator for c in comparisons):
+        err_console.print(f"note: {note}", highlight=False)
     if store:
         err_console.print(f"stored {len(comparisons)} survey values (method survey); see "
                           "`ecomstat indicators show --method survey`", highlight=False)

@@ -23,7 +23,7 @@ from indicators.errors import InvalidIndicatorInput
 from indicators.methods import PREFERENCE, SURVEY_METHOD
 from indicators.report import charts
 from indicators.results import IndicatorRecord, read_values
-from indicators.survey import compare, read_survey
+from indicators.survey import compare, definition_notes, read_survey
 from indicators.units import SIZE_CLASSES
 from store.engine import transaction
 from store.models import Model
@@ -53,10 +53,11 @@ def _provenance_summary(records: list[IndicatorRecord]) -> dict[str, Any]:
             "bootstrap", "website_state", "units")
     first = records[0].provenance if records else {}
     summary = {key: first.get(key) for key in keys if key in first}
-    corrections = {r.indicator: r.provenance["correction"]["rogan_gladen"] for r in records
+    # "two_phase" since issue 16; values stored before it carry "rogan_gladen".
+    corrections = {r.indicator: next(iter(r.provenance["correction"].values())) for r in records
                    if r.provenance.get("correction") and not r.breakdown}
     if corrections:
-        summary["rogan_gladen"] = corrections
+        summary["correction"] = corrections
     return summary
 
 
@@ -64,6 +65,8 @@ def _adoption_section(records: list[IndicatorRecord], period: str | None, method
     codes = [c for c in ADOPTION_CODES if c != "ECOM_SITE_UNREACHABLE"]
     by = defaultdict(dict)
     for r in records:
+        if len(r.breakdown) > 1:  # cross-tabulations (--breakdown a,b) are not charted
+            continue
         dimension = next(iter(r.breakdown), "total")
         by[(r.indicator, dimension)][r.breakdown.get(dimension, "total")] = r
     figures = []
@@ -191,7 +194,9 @@ def build_context(engine: Engine, *, period: str | None = None, method: str | No
     if survey is not None:  # the adoption values shown above, cell by cell against the survey
         comparisons = compare(adoption, read_survey(survey, chosen_period))
     return {
-        "survey": {"file": Path(survey).name, "rows": comparisons} if survey is not None else None,
+        "survey": ({"file": Path(survey).name, "rows": comparisons,
+                    "notes": definition_notes(c.indicator for c in comparisons or [])}
+                   if survey is not None else None),
         "generated": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "database": engine.url.render_as_string(hide_password=True),
         "period": chosen_period,

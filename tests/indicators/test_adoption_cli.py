@@ -62,7 +62,8 @@ def test_build_corrected_and_show_end_to_end(populated) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["enterprises"] == len(picked)
 
-    build = ["indicators", "build", "--method", "corrected", "--period", "2025", "--replicates", "200"]
+    build = ["indicators", "build", "--method", "corrected", "--period", "2025", "--replicates", "200",
+             "--error-rates", "pooled"]
     result = _cli(engine, *build)
     assert result.exit_code == 0, result.output
     rows = _show(engine, "--period", "2025")
@@ -76,10 +77,13 @@ def test_build_corrected_and_show_end_to_end(populated) -> None:
     observed = truth.predicted["web_sales"][scope].mean()
     assert web_sales["provenance"]["observed_pct"] == pytest.approx(100 * observed)
     confusion = Confusion.from_labels(truth.truth["web_sales"][picked], truth.predicted["web_sales"][picked])
-    rg = web_sales["provenance"]["correction"]["rogan_gladen"]
+    rg = web_sales["provenance"]["correction"]["two_phase"]
     assert (rg["tp"], rg["fn"], rg["fp"], rg["tn"]) == (confusion.tp, confusion.fn, confusion.fp, confusion.tn)
-    expected = (observed + confusion.specificity - 1) / (confusion.sensitivity + confusion.specificity - 1)
+    # two-phase: classified share x P(true | predicted yes) + rest x P(true | predicted no)
+    ppv, false_omission = confusion.tp / (confusion.tp + confusion.fp), confusion.fn / (confusion.fn + confusion.tn)
+    expected = observed * ppv + (1 - observed) * false_omission
     assert web_sales["estimate"] == pytest.approx(100 * expected)
+    assert web_sales["provenance"]["interval"].startswith("two-phase")
     true_share = 100 * truth.truth["web_sales"][scope].mean()
     assert web_sales["ci_low"] <= true_share <= web_sales["ci_high"]
     # no audit labels for marketplace: kept uncorrected, and flagged so
@@ -99,6 +103,7 @@ def test_build_corrected_and_show_end_to_end(populated) -> None:
     assert keys["size_class"] == 3 and keys["region"] == 4 and keys["nace_section"] >= 8
     for r in rows:
         assert ("low-n" in r["flags"]) == (r["n"] < 20)
+        assert ("suppressed" in r["flags"]) == (r["estimate"] is None) == (r["n"] < 20)
 
     # idempotent: building again replaces the cells instead of adding rows
     with transaction(engine) as session:
@@ -109,7 +114,16 @@ def test_build_corrected_and_show_end_to_end(populated) -> None:
     # a naive build adds its own cells next to the corrected ones
     assert _cli(engine, "indicators", "build", "--period", "2025", "--replicates", "50").exit_code == 0
     naive = _show(engine, "--indicator", "ECOM_WEB_SALES", "--method", "naive")
-    assert [r for r in naive if r["breakdown_key"] == "total"][0]["estimate"] == pytest.approx(100 * observed)
+    naive_total = [r for r in naive if r["breakdown_key"] == "total"][0]
+    assert naive_total["provenance"]["interval"].startswith("sampling interval")
+    # unreachable sites are nonresponse (reweighted within size x NACE), no longer certain "no"
+    assert naive_total["estimate"] > 100 * observed
+    assert "nonresponse" in naive_total["provenance"]["units_treatment"]["unreachable"]
+    negative = ["indicators", "build", "--period", "neg", "--replicates", "50", "--nonresponse", "negative"]
+    assert _cli(engine, *negative).exit_code == 0
+    counted_no = [r for r in _show(engine, "--indicator", "ECOM_WEB_SALES", "--period", "neg")
+                  if r["breakdown_key"] == "total"][0]
+    assert counted_no["estimate"] == pytest.approx(100 * observed)
 
 
 def test_audit_import_refuses_bad_rows_and_writes_nothing(populated, tmp_path: Path) -> None:
@@ -152,7 +166,7 @@ def test_scope_options_and_calibration(populated, tmp_path: Path) -> None:
         for (size, section), count in by_cell.items():
             writer.writerow([size, section, count * (3 if size == "10-49" else 1)])
     result = _cli(engine, "indicators", "build", "--method", "calibrated", "--period", "cal",
-                  "--totals", str(totals), "--replicates", "20")
+                  "--totals", str(totals), "--replicates", "20", "--nonresponse", "negative")
     assert result.exit_code == 0, result.output
     cal = [r for r in _show(engine, "--period", "cal", "--method", "calibrated", "--indicator", "ECOM_WEB_SALES")
            if r["breakdown_key"] == "total"][0]
@@ -191,16 +205,18 @@ def test_audit_among_found_websites_corrects_within_them(populated, tmp_path: Pa
         f"{truth.enterprise_id[i]},{'yes' if truth.truth['web_sales'][i] else 'no'}\n" for i in picked))
     assert _cli(engine, "audit", "import", str(path)).exit_code == 0
     result = _cli(engine, "indicators", "build", "--method", "corrected", "--audit", "live",
-                  "--period", "live", "--replicates", "100")
+                  "--period", "live", "--replicates", "100", "--error-rates", "pooled",
+                  "--nonresponse", "negative")
     assert result.exit_code == 0, result.output
     total = [r for r in _show(engine, "--period", "live", "--indicator", "ECOM_WEB_SALES")
              if r["breakdown_key"] == "total"][0]
-    rg = total["provenance"]["correction"]["rogan_gladen"]
+    rg = total["provenance"]["correction"]["two_phase"]
     assert rg["audit_population"] == "enterprises with a found website"
     found = truth.in_scope & truth.reachable
     fraction = found.sum() / truth.in_scope.sum()
     p_found = truth.predicted["web_sales"][found].mean()
-    expected = fraction * (p_found + rg["specificity"] - 1) / (rg["sensitivity"] + rg["specificity"] - 1)
+    ppv, false_omission = rg["tp"] / (rg["tp"] + rg["fp"]), rg["fn"] / (rg["fn"] + rg["tn"])
+    expected = fraction * (p_found * ppv + (1 - p_found) * false_omission)
     assert total["estimate"] == pytest.approx(100 * expected)
 
 
