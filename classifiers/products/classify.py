@@ -93,7 +93,8 @@ def classify_store_products(
     keep_rows: bool = False,
 ) -> StoreResult:
     """Label every product in the store: one `classification` row per product and model
-    (target_type 'product', task 'coicop'), upserted, all in one transaction. With
+    (target_type 'product', task 'coicop'), upserted, all in one transaction, read and written
+    in batches of BATCH products. With
     `keep_rows`, `rows` holds each product's id, title, category, confidence and
     needs_review flag, in product id order."""
     from store import transaction
@@ -102,13 +103,15 @@ def classify_store_products(
     model_id = register(engine, loaded)
     result = StoreResult(model_id, loaded.version, 0, 0, 0, 0)
     with transaction(engine) as session:
-        rows = session.execute(
-            select(Product.id, Product.name, Product.breadcrumb, Product.description).order_by(
-                Product.id
-            )
-        ).all()
-        for start in range(0, len(rows), BATCH):
-            chunk = rows[start : start + BATCH]
+        last_id = None
+        while True:  # keyset pages: memory holds one batch of products, whatever their number
+            page = select(Product.id, Product.name, Product.breadcrumb, Product.description)
+            if last_id is not None:
+                page = page.where(Product.id > last_id)
+            chunk = session.execute(page.order_by(Product.id).limit(BATCH)).all()
+            if not chunk:
+                break
+            last_id = chunk[-1].id
             texts = [listing_text(r.name, r.breadcrumb, r.description) for r in chunk]
             predictions = predict(loaded, texts, threshold=threshold, backoff=backoff)
             ids = [str(r.id) for r in chunk]
@@ -145,4 +148,6 @@ def classify_store_products(
                 row.model_version = f"{loaded.name}:{loaded.version}"
                 result.needs_review += prediction.needs_review
             result.products += len(chunk)
+            session.flush()  # written (same transaction); the batch's objects can go
+            session.expunge_all()
     return result

@@ -196,3 +196,29 @@ def test_classify_products_in_the_store(trained: dict[str, str], engine: Engine)
     assert rows[3].needs_review is True
     assert all(r.model_id == model.id and r.model_version.startswith("office:") for r in rows)
     assert model.kind == "products" and model.path.endswith("products-office.json")
+
+
+def test_classify_products_pages_through_the_store(trained: dict[str, str], sqlite_engine: Engine,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Products are read and written a batch at a time (keyset pages): every product of several
+    batches is labelled once, and a second run updates the same rows."""
+    from sqlalchemy import insert
+
+    from classifiers.products import classify as classify_module
+
+    monkeypatch.setattr(classify_module, "BATCH", 7)
+    titles = ["Vollmilch 3,5% 1 l", "Rotwein trocken 0,75 l", "Hundefutter 2 kg", "Zahnpasta 75 ml"]
+    with sqlite_engine.begin() as connection:
+        connection.execute(insert(Product), [{"url": f"http://shop.test/p{i}", "name": titles[i % 4]}
+                                             for i in range(30)])
+    from classifiers.products.registry import read_model
+
+    loaded = read_model(Path(trained["ECOMSTAT_DATA_DIR"]) / "models" / "products-office.json")
+    first = classify_module.classify_store_products(sqlite_engine, loaded, threshold=0.5)
+    second = classify_module.classify_store_products(sqlite_engine, loaded, threshold=0.5)
+    assert (first.products, first.inserted, first.updated) == (30, 30, 0)
+    assert (second.products, second.inserted, second.updated) == (30, 0, 30)
+    with sqlite_engine.connect() as conn:
+        labelled = conn.execute(select(func.count(func.distinct(Classification.target_id))).where(
+            Classification.target_type == "product")).scalar()
+    assert labelled == 30
