@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,6 @@ from classifiers.portable import load_model as load_document
 from classifiers.portable import save_model
 from ecomstat.cli import app
 
-sys.path.insert(0, str(Path(__file__).parent))
 from ecommerce_fixtures import (  # noqa: E402
     WORDS, article_page, serve_directory, service_page, shop_page)
 

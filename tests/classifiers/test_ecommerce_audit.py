@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from classifiers.fetch import FetchLimits, TooLarge
 from classifiers.html import parse_html, squash
 from ecomstat.cli import app
 
-sys.path.insert(0, str(Path(__file__).parent))
 from ecommerce_fixtures import serve_directory, shop_page  # noqa: E402
 
 runner = CliRunner()

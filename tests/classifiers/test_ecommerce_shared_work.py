@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import gc
 import random
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -23,7 +21,6 @@ from classifiers.ecommerce.words import (RELIABILITY_CHARS, TEXT_CHARS, WORDS, l
 from classifiers.html import Form, Link, PageDoc, parse_html
 from classifiers.lexicon import tokens
 
-sys.path.insert(0, str(Path(__file__).parent))
 from ecommerce_fixtures import WORDS as LANGUAGES  # noqa: E402
 from ecommerce_fixtures import article_page, service_page, shop_page  # noqa: E402
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import gzip
 import json
 import socket
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,7 +18,6 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 
-sys.path.insert(0, str(Path(__file__).parent))
 from ecommerce_fixtures import shop_page  # noqa: E402
 
 runner = CliRunner()

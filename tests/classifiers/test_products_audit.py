@@ -4,7 +4,6 @@ one title per line; `classify products --each` prints one object per stored prod
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from ecomstat.errors import BadInput
 from store import transaction
 from store.models import Product
 
-sys.path.insert(0, str(Path(__file__).parent))
 from products_fixtures import labelled_titles, write_labels  # noqa: E402
 
 runner = CliRunner()

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).parent))
 from products_fixtures import write_labels  # noqa: E402
 
 from ecomstat.cli import app  # noqa: E402

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 
-sys.path.insert(0, str(Path(__file__).parent))
 from products_fixtures import labelled_titles  # noqa: E402
 
 from classifiers.errors import ModelFileError  # noqa: E402

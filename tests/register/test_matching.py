@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -17,11 +15,9 @@ from register.extract import SiteFacts
 from register.features import FEATURES, RegisterRecord, pair_features
 from register.scorer import MatchScorer
 from ecomstat.training.matcher import fodors_zagats_matrix, prf
+import register_sites_data as sites_data
 from store.models import Model, Website
 
-_spec = importlib.util.spec_from_file_location("register_sites_data", Path(__file__).with_name("register_sites_data.py"))
-sites_data = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sites_data)
 populate = sites_data.populate
 
 runner = CliRunner()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 
@@ -13,11 +12,9 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
+import register_sites_data as sites_data
 from store.models import ValidationFinding, Website
 
-_spec = importlib.util.spec_from_file_location("register_sites_data", Path(__file__).with_name("register_sites_data.py"))
-sites_data = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(sites_data)
 
 runner = CliRunner()
 

@@ -3,14 +3,12 @@ that is fast, local and allowed onto loopback `.test` hosts."""
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
 
 from spider_testweb import MiniWeb  # noqa: E402
 
