@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from indicators.estimators import ShareEstimate
+from indicators.estimators import ShareEstimate, replicate_interval
 from indicators.twophase import ErrorRates, Phase1, corrected_shares, phase1_totals
 
 Z = {0.05: 1.959963984540054}
@@ -150,18 +150,12 @@ def corrected_cells(pred: np.ndarray, domain: np.ndarray, n_domains: int, mask: 
     undefined = bool(np.any(rates.theta[used, 1] <= rates.theta[used, 0])) if len(used) else False
     result = []
     for d in range(n_domains):
-        star = share_star[:, d]
-        finite = star[np.isfinite(star)]
         flags = ["clipped"] if clipped[d] else []
         flags += ["audit-class-empty"] if empty_class else []
         flags += ["correction-undefined"] if undefined else []
-        if len(finite) < 0.99 * replicates:
+        se, low, high, unstable = replicate_interval(share_star[:, d], replicates, alpha)
+        if unstable:
             flags.append("unstable-correction")
-        if len(finite) >= 2:
-            se = float(np.std(finite, ddof=1))
-            low, high = (float(v) for v in np.quantile(finite, [alpha / 2, 1 - alpha / 2]))
-        else:
-            se = low = high = float("nan")
         estimate = float(share[d])
         result.append(ShareEstimate(estimate=estimate, se=se, ci_low=min(low, estimate),
                                     ci_high=max(high, estimate),

@@ -38,6 +38,19 @@ from indicators.methods import Method
 UNSTABLE_SHARE = 0.01
 
 
+def replicate_interval(star: np.ndarray, replicates: int, alpha: float
+                       ) -> tuple[float, float, float, bool]:
+    """(se, percentile CI low, high, unstable) of bootstrap replicates `star`. Replicates where
+    the correction is undefined are not finite and left out; more than UNSTABLE_SHARE of them
+    makes the estimate unstable. Fewer than two finite replicates: NaN."""
+    finite = star[np.isfinite(star)]
+    unstable = len(finite) < (1 - UNSTABLE_SHARE) * replicates
+    if len(finite) < 2:
+        return float("nan"), float("nan"), float("nan"), unstable
+    low, high = (float(v) for v in np.quantile(finite, [alpha / 2, 1 - alpha / 2]))
+    return float(np.std(finite, ddof=1)), low, high, unstable
+
+
 @dataclass(frozen=True)
 class Confusion:
     """The classifier's confusion counts on the audit sample (truth vs predicted label)."""
@@ -245,14 +258,9 @@ def estimate_share(  # noqa: C901 (predates the limit; to split)
             if method is not Method.naive:
                 flags.append("uncorrected")
             estimate, star = p_obs, p_star  # type: ignore[assignment]
-        finite = star[np.isfinite(star)]
-        if len(finite) < (1 - UNSTABLE_SHARE) * replicates:
+        se, ci_low, ci_high, unstable = replicate_interval(star, replicates, alpha)
+        if unstable:
             flags.append("unstable-correction")
-        if len(finite) >= 2:
-            se = float(np.std(finite, ddof=1))
-            ci_low, ci_high = (float(v) for v in np.quantile(finite, [alpha / 2, 1 - alpha / 2]))
-        else:
-            se = ci_low = ci_high = float("nan")
         cv = se / estimate if estimate > 0 and np.isfinite(se) else None
         n = len(index)
         if n < min_n:
