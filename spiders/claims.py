@@ -23,11 +23,9 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import Engine, func, select, update
 
-from spiders.runs import lock_run
+from spiders.runs import UNFINISHED, lock_run, unfinished_count
 from store import transaction
 from store.models import CrawlRun, SiteVisit, Website, utcnow
-
-UNFINISHED = ("pending", "claimed")
 
 
 def worker_name() -> str:
@@ -90,8 +88,7 @@ def fail_sites(engine: Engine, run_id: int, website_ids: Collection[int], reason
         run = session.get(CrawlRun, run_id)
         if run is not None and failed:
             run.error = "; ".join(part for part in (run.error, reason) if part)[:2000]
-            left = session.scalar(select(func.count(SiteVisit.id)).where(
-                SiteVisit.run_id == run_id, SiteVisit.state.in_(UNFINISHED))) or 0
+            left = session.scalar(unfinished_count(run_id)) or 0
             if not left:
                 run.status, run.finished_at = "failed", utcnow()
     return failed

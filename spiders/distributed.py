@@ -29,8 +29,9 @@ from ecomstat.errors import BadInput, EcomstatError
 from ecomstat.settings import Settings, get_settings
 from spiders import runner
 from spiders.claims import (
-    UNFINISHED, describe_unfinished, fail_sites, release_claims, unfinished_sites, visit_states,
+    describe_unfinished, fail_sites, release_claims, unfinished_sites, visit_states,
 )
+from spiders.runs import UNFINISHED
 from store import make_engine
 
 TASK_NAME = "ecomstat.crawl_batch"

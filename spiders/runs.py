@@ -266,7 +266,7 @@ def finish_batch(engine: Engine, run_id: int, *, stats: dict[str, Any] | None = 
     ending together exactly the last one closes the run."""
     with transaction(engine) as session:
         lock_run(session, run_id)
-        pending = session.scalar(_pending_visits(run_id)) or 0
+        pending = session.scalar(unfinished_count(run_id)) or 0
         failed = session.scalar(select(func.count(SiteVisit.id)).where(
             SiteVisit.run_id == run_id, SiteVisit.state == "failed")) or 0
         status = "running" if pending else "failed" if failed else "finished"
@@ -315,13 +315,16 @@ def lock_run(session: Session, run_id: int) -> None:
 
 def pending_count(engine: Engine, run_id: int) -> int:
     with transaction(engine) as session:
-        return int(session.scalar(_pending_visits(run_id)) or 0)
+        return int(session.scalar(unfinished_count(run_id)) or 0)
 
 
-def _pending_visits(run_id: int) -> Any:
+UNFINISHED = ("pending", "claimed")  # visit states of a site not crawled yet
+
+
+def unfinished_count(run_id: int) -> Any:
     """SELECT count of the run's sites not crawled yet (pending, or claimed by a process)."""
     return select(func.count(SiteVisit.id)).where(
-        SiteVisit.run_id == run_id, SiteVisit.state.in_(("pending", "claimed")))
+        SiteVisit.run_id == run_id, SiteVisit.state.in_(UNFINISHED))
 
 
 def run_summary(engine: Engine, run_id: int) -> dict[str, Any]:
