@@ -129,7 +129,8 @@ def readonly_rows(url: str, sql: str, *, timeout: float | None = None
         sqlite = engine.dialect.name == "sqlite"
         checked = check_select(sql, "sqlite" if sqlite else "postgres")  # refused: nothing ran
         limit = _TimeLimit(timeout)
-        with engine.connect() as connection:
+        connection = engine.connect()
+        try:
             try:
                 limit.arm(connection, sqlite)
                 # yield_per streams (server-side cursor on PostgreSQL) one FETCH per batch.
@@ -145,8 +146,22 @@ def readonly_rows(url: str, sql: str, *, timeout: float | None = None
                 yield columns, _batched(result, limit, connection, sqlite)
             finally:
                 limit.disarm(connection, sqlite)
+        finally:
+            _close(connection, limit)
     finally:
         engine.dispose()
+
+
+def _close(connection: Connection, limit: _TimeLimit) -> None:
+    """Close (roll back) the read-only connection. Past the deadline PostgreSQL may cancel
+    the ROLLBACK itself (our SET LOCAL statement_timeout lasts until the transaction ends);
+    nothing was written, so the connection is dropped and the time-out is what gets reported."""
+    try:
+        connection.close()
+    except DBAPIError:
+        if not limit.expired():
+            raise
+        connection.invalidate()
 
 
 def _batched(result: Any, limit: _TimeLimit, connection: Connection,

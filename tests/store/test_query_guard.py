@@ -312,3 +312,30 @@ def test_what_runs_returns_what_the_economist_wrote(engine: Engine) -> None:
             escape = (lambda s: s) if dialect == "sqlite" else (lambda s: s.replace("%", "%%"))
             written = conn.exec_driver_sql(escape(sql)).all()
             assert conn.exec_driver_sql(escape(rendered)).all() == written, (sql, rendered)
+
+
+class _RollbackCanceled:
+    """A connection whose ROLLBACK PostgreSQL cancels: our SET LOCAL statement_timeout still
+    holds when the transaction ends past the deadline (seen in CI, 2 runs in 30)."""
+
+    def __init__(self) -> None:
+        self.invalidated = False
+
+    def close(self) -> None:
+        from sqlalchemy.exc import OperationalError
+        raise OperationalError("ROLLBACK", {}, Exception("canceling statement due to statement timeout"))
+
+    def invalidate(self) -> None:
+        self.invalidated = True
+
+
+def test_a_rollback_canceled_past_the_deadline_still_reports_the_time_limit() -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from store.query import _close, _TimeLimit
+    expired, running = _TimeLimit(0.0), _TimeLimit(60.0)
+    connection = _RollbackCanceled()
+    _close(connection, expired)  # type: ignore[arg-type]
+    assert connection.invalidated
+    with pytest.raises(OperationalError):  # before the deadline a failing close is a real error
+        _close(_RollbackCanceled(), running)  # type: ignore[arg-type]
