@@ -28,8 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from indicators.adoption_cells import corrected_cells, naive_cells, nonresponse_weights  # noqa: E402
-from indicators.twophase import AuditSample, Phase1, error_rates  # noqa: E402
+from ecomstat.indicators.adoption_cells import corrected_cells, naive_cells, nonresponse_weights  # noqa: E402
+from ecomstat.indicators.twophase import AuditSample, Phase1, error_rates  # noqa: E402
 
 SIZES = (14_000, 4_400, 1_600)
 DESIGN_WEIGHTS = (20, 8, 2)

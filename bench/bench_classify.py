@@ -34,14 +34,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from classifiers.characteristics import site_characteristics  # noqa: E402
-from classifiers.ecommerce import load_model  # noqa: E402
-from classifiers.ecommerce.model import prepare  # noqa: E402
-from classifiers.ecommerce.sites import long_lived_frozen  # noqa: E402
-from classifiers.ecommerce.training import cross_validate, load_labelled_pages  # noqa: E402
-from store.warc import read_html  # noqa: E402  (as `classify sites`)
-from classifiers.html import parse_html  # noqa: E402
-from store.warc import WarcFileWriter  # noqa: E402
+from ecomstat.classifiers.characteristics import site_characteristics  # noqa: E402
+from ecomstat.classifiers.ecommerce import load_model  # noqa: E402
+from ecomstat.classifiers.ecommerce.model import prepare  # noqa: E402
+from ecomstat.classifiers.ecommerce.sites import long_lived_frozen  # noqa: E402
+from ecomstat.classifiers.ecommerce.training import cross_validate, load_labelled_pages  # noqa: E402
+from ecomstat.store.warc import read_html  # noqa: E402  (as `classify sites`)
+from ecomstat.classifiers.html import parse_html  # noqa: E402
+from ecomstat.store.warc import WarcFileWriter  # noqa: E402
 
 DEFAULT_PAGES = ROOT.parent / "shared" / "data" / "pages"
 
@@ -191,7 +191,7 @@ def sample_web(n: int) -> dict[str, object]:
     25 per site, no JavaScript rendering) against its ground truth."""
     from urllib.parse import urlsplit
 
-    from classifiers.ecommerce.sites import classify_site
+    from ecomstat.classifiers.ecommerce.sites import classify_site
     from ecomstat.sampleweb import generate
     from ecomstat.sampleweb.server import SampleWeb
 

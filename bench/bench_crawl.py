@@ -65,7 +65,7 @@ process = CrawlerProcess({"LOG_LEVEL": "WARNING", "CONCURRENT_REQUESTS": %(concu
     "HTTPERROR_ALLOW_ALL": True, "REDIRECT_ENABLED": True, "RETRY_TIMES": 1,
     "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     # the same connection pool as the full crawl: every host goes through one proxy address
-    "DOWNLOAD_HANDLERS": {"http": "spiders.handlers.PooledHTTP11DownloadHandler"}})
+    "DOWNLOAD_HANDLERS": {"http": "ecomstat.spiders.handlers.PooledHTTP11DownloadHandler"}})
 crawler = process.create_crawler(Bare)
 marks = {}
 def opened(spider):
@@ -75,7 +75,7 @@ def closed(spider, reason):
 crawler.signals.connect(opened, signal=signals.spider_opened)  # weak references: named functions
 crawler.signals.connect(closed, signal=signals.spider_closed)
 process.crawl(crawler)
-from spiders.run import skip_disabled_log_records
+from ecomstat.spiders.run import skip_disabled_log_records
 skip_disabled_log_records("WARNING")  # as spiders.run does: DEBUG records are not even built
 process.start()
 stats = crawler.stats.get_stats()
@@ -126,9 +126,9 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
     """One `ecomstat crawl sites` run into a fresh store; its figures and the stored page URLs."""
     from sqlalchemy import func, select
 
-    from spiders.runs import get_run
-    from store import make_engine, transaction
-    from store.models import Page, Website
+    from ecomstat.spiders.runs import get_run
+    from ecomstat.store import make_engine, transaction
+    from ecomstat.store.models import Page, Website
 
     work.mkdir(parents=True)
     db_url = f"sqlite:///{work / 'bench.db'}"

@@ -24,9 +24,9 @@ import numpy as np
 
 
 def generate(db: Path, n: int) -> None:
-    from indicators.adoption_synthetic import synthetic_store
-    from indicators.audit import import_audit
-    from store import make_engine, upgrade
+    from ecomstat.indicators.adoption_synthetic import synthetic_store
+    from ecomstat.indicators.audit import import_audit
+    from ecomstat.store import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
@@ -69,8 +69,8 @@ def write_totals(db: Path) -> Path:
 
 
 def measure(db: Path, method: str, replicates: int) -> None:
-    from indicators.adoption import BuildOptions, build_adoption
-    from store import make_engine
+    from ecomstat.indicators.adoption import BuildOptions, build_adoption
+    from ecomstat.store import make_engine
 
     engine = make_engine(f"sqlite:///{db}")
     started, cpu_started = time.perf_counter(), time.process_time()

@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from register.blocking import candidate_pairs  # noqa: E402
-from register.extract import SiteFacts  # noqa: E402
-from register.features import RegisterRecord  # noqa: E402
-from register.legal_forms import tokens  # noqa: E402
-from register.matching import choose_links, score_pairs  # noqa: E402
-from register.scorer import MatchScorer  # noqa: E402
+from ecomstat.register.blocking import candidate_pairs  # noqa: E402
+from ecomstat.register.extract import SiteFacts  # noqa: E402
+from ecomstat.register.features import RegisterRecord  # noqa: E402
+from ecomstat.register.legal_forms import tokens  # noqa: E402
+from ecomstat.register.matching import choose_links, score_pairs  # noqa: E402
+from ecomstat.register.scorer import MatchScorer  # noqa: E402
 
 SYLLABLES = ["ka", "ro", "mi", "ten", "bar", "lo", "sa", "vin", "del", "tor", "ma", "ri", "no",
              "ber", "gan", "li", "zu", "fel", "dor", "pa", "wen", "sch", "mul", "ler", "ste", "in",

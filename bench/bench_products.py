@@ -39,10 +39,10 @@ from sklearn.svm import LinearSVC
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from classifiers.products.classify import predict  # noqa: E402
-from classifiers.products.model import ProductClassifier  # noqa: E402
-from classifiers.products.registry import read_model, shipped_path  # noqa: E402
-from classifiers.products.train import DEFAULT_DATA, build_training_set  # noqa: E402
+from ecomstat.classifiers.products.classify import predict  # noqa: E402
+from ecomstat.classifiers.products.model import ProductClassifier  # noqa: E402
+from ecomstat.classifiers.products.registry import read_model, shipped_path  # noqa: E402
+from ecomstat.classifiers.products.train import DEFAULT_DATA, build_training_set  # noqa: E402
 from ecomstat.settings import DEFAULTS  # noqa: E402
 
 THRESHOLD = float(DEFAULTS["ECOMSTAT_PRODUCT_REVIEW_THRESHOLD"])

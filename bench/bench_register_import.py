@@ -47,7 +47,7 @@ FORMS = ["GmbH", "AG", "KG", "e.K.", "UG", "GmbH & Co. KG"]
 
 
 def _size_class(employees: int) -> str:
-    from register.validate_rows import size_class_of
+    from ecomstat.register.validate_rows import size_class_of
 
     return size_class_of(employees)
 
@@ -55,7 +55,7 @@ def _size_class(employees: int) -> str:
 def generate(path: Path, rows: int, seed: int, *, changed: float = 0.0, dropped: float = 0.0,
              added: float = 0.0) -> None:
     """Write a valid register; with `changed`/`dropped`/`added` > 0, a later version of it."""
-    from register.nace import nace_codes
+    from ecomstat.register.nace import nace_codes
 
     classes = [c.code.replace(".", "") for c in nace_codes().values() if c.level == 4]
     rng = random.Random(seed)
@@ -129,8 +129,8 @@ def _cpu(who: int) -> float:
 def import_once(register: Path, database: Path, label: str, mode: str) -> dict[str, object]:
     """Run in a child process: import and report time, CPU and peak RSS, the validation
     worker's (a child of this process) included."""
-    from register.importer import import_register
-    from store import make_engine, upgrade
+    from ecomstat.register.importer import import_register
+    from ecomstat.store import make_engine, upgrade
 
     engine = make_engine(f"sqlite:///{database}")
     upgrade(engine)

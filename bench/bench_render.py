@@ -215,9 +215,9 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path, site_urls: Pat
     """One `ecomstat crawl sites` into a fresh store, as it runs by default but for `render`."""
     from sqlalchemy import select
 
-    from spiders.runs import get_run
-    from store import make_engine, transaction, upgrade
-    from store.models import Page, Website
+    from ecomstat.spiders.runs import get_run
+    from ecomstat.store import make_engine, transaction, upgrade
+    from ecomstat.store.models import Page, Website
 
     work.mkdir(parents=True)
     db_url = f"sqlite:///{work / 'bench.db'}"
@@ -298,7 +298,7 @@ def _render_concurrency() -> int:
     if not (ROOT / "spiders" / "render" / "browser.py").exists():
         return 2  # the scrapy-playwright render path: PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 2
     # the new render path (spiders/render/) sizes its page pool by CPU and memory
-    from spiders.render.browser import default_concurrency
+    from ecomstat.spiders.render.browser import default_concurrency
 
     return int(default_concurrency())
 

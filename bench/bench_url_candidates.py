@@ -28,8 +28,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecomstat.urls import registered_domain  # noqa: E402
-from register.candidates import CandidateGenerator  # noqa: E402
-from register.country_domains import lookup_country  # noqa: E402
+from ecomstat.register.candidates import CandidateGenerator  # noqa: E402
+from ecomstat.register.country_domains import lookup_country  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEV = ROOT.parent / "shared/data/register/wikipedia_companies_dev/companies_dev.csv"

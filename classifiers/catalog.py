@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from classifiers.errors import ModelFileError, ModelNotFound
-from classifiers.portable import load_model
+from ecomstat.classifiers.errors import ModelFileError, ModelNotFound
+from ecomstat.classifiers.portable import load_model
 
 # Keys holding fitted numbers: left out of `model show` (they are the model, not its card).
 BULKY_KEYS = {"vectorizer", "text_model", "meta_model", "model", "coef", "terms", "idf"}
@@ -18,7 +18,7 @@ BULKY_KEYS = {"vectorizer", "text_model", "meta_model", "model", "coef", "terms"
 def shipped_dir() -> Path:
     from importlib import resources
 
-    return Path(str(resources.files("classifiers") / "models"))
+    return Path(str(resources.files("ecomstat.classifiers") / "models"))
 
 
 def _files(data_dir: Path | None) -> list[tuple[str, Path]]:
@@ -55,7 +55,7 @@ def list_models(data_dir: Path | None, engine: Engine | None = None) -> list[dic
                      "version": document.get("version", ""), "source": source,
                      "metrics": _summary(document), "path": str(path)})
     if engine is not None:
-        from store.models import Model
+        from ecomstat.store.models import Model
 
         with engine.connect() as conn:
             for row in conn.execute(select(Model).order_by(Model.kind, Model.name, Model.id)):

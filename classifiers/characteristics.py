@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from classifiers.ecommerce.platforms import (SHOP_PLATFORMS, FingerprintMatcher, haystack,
+from ecomstat.classifiers.ecommerce.platforms import (SHOP_PLATFORMS, FingerprintMatcher, haystack,
                                              table_hits)
-from classifiers.ecommerce.signals import BOOKING_ENGINES, HayScan
-from classifiers.html import PageDoc
-from classifiers.lexicon import Lexicon, tokens
-from classifiers.links import Resolver, path_segments, split_link
+from ecomstat.classifiers.ecommerce.signals import BOOKING_ENGINES, HayScan
+from ecomstat.classifiers.html import PageDoc
+from ecomstat.classifiers.lexicon import Lexicon, tokens
+from ecomstat.classifiers.links import Resolver, path_segments, split_link
 
 TASKS = ("marketplace", "social_media", "online_booking", "job_ads", "privacy_policy",
          "languages", "platform")

@@ -29,7 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 from w3lib.url import safe_url_string
 
-from classifiers.errors import PageInputError
+from ecomstat.classifiers.errors import PageInputError
 from ecomstat.errors import BadInput
 from ecomstat.netsafety import RefusedAddress, UnresolvableHost, check_host, parse_address
 from ecomstat.settings import Settings

@@ -16,7 +16,7 @@ import re
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from classifiers.html import Link
+from ecomstat.classifiers.html import Link
 from ecomstat.urls import registered_domain
 
 # What urlsplit/urlunsplit would change or strip: control characters, params, IPv6

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from classifiers.errors import ModelNotFound
+from ecomstat.classifiers.errors import ModelNotFound
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -36,7 +36,7 @@ def store_path(engine: Engine | None, kind: str, name: str) -> Path | None:
     """The file of the newest model of `kind` named `name` recorded in the store."""
     if engine is None:
         return None
-    from store.models import Model
+    from ecomstat.store.models import Model
 
     with engine.connect() as conn:
         row = conn.execute(

@@ -26,7 +26,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifiers.errors import ModelFileError
+from ecomstat.classifiers.errors import ModelFileError
 
 FORMAT = "ecomstat-model/1"
 

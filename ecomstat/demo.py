@@ -152,7 +152,7 @@ def write_shop_urls(db_url: str, path: Path) -> int:
     """The websites classified as having web sales: the shops whose listings the demo collects."""
     from sqlalchemy import text
 
-    from store import make_engine
+    from ecomstat.store import make_engine
 
     engine = make_engine(db_url, read_only=True)
     try:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import text
 
 from ecomstat.urls import registered_domain
-from store import make_engine
+from ecomstat.store import make_engine
 
 
 def _prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:

@@ -17,7 +17,7 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-from indicators.units import SIZE_CLASSES, Scope, nace_section, size_class
+from ecomstat.indicators.units import SIZE_CLASSES, Scope, nace_section, size_class
 
 # indicator code -> the truth.csv column an enterprise with a website answers "yes" to
 SURVEY_QUESTIONS = {"ECOM_WEB_SALES": "web_sales", "ECOM_MARKETPLACE": "marketplace",

@@ -11,13 +11,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ecomstat.settings import Settings
-from register.discover import ProbeResult
-from register.errors import RegisterError
+from ecomstat.register.discover import ProbeResult
+from ecomstat.register.errors import RegisterError
 
 
 def probe_with_spider(tasks: Sequence[dict[str, Any]], settings: Settings) -> dict[str, ProbeResult]:
     """Run the url_probe spider in a subprocess over `tasks` ({key, urls})."""
-    from spiders.runner import EXIT_OK, run_spider
+    from ecomstat.spiders.runner import EXIT_OK, run_spider
 
     if not tasks:
         return {}

@@ -19,14 +19,14 @@ import numpy as np
 from sqlalchemy import Engine
 
 from ecomstat.numbers import Bounds
-from indicators.adoption_calibration import calibration_design, read_totals
-from indicators.adoption_cells import corrected_cells, domain_codes, naive_cells, nonresponse_weights
-from indicators.audit import TaskAudit, audit_imported_at, audit_samples, latest_audit_set, website_prediction
-from indicators.errors import IndicatorError, InvalidIndicatorInput
-from indicators.estimators import Method, ShareEstimate
-from indicators.results import IndicatorRecord, require_period, write_values
-from indicators.twophase import Phase1, error_rates
-from indicators.units import (
+from ecomstat.indicators.adoption_calibration import calibration_design, read_totals
+from ecomstat.indicators.adoption_cells import corrected_cells, domain_codes, naive_cells, nonresponse_weights
+from ecomstat.indicators.audit import TaskAudit, audit_imported_at, audit_samples, latest_audit_set, website_prediction
+from ecomstat.indicators.errors import IndicatorError, InvalidIndicatorInput
+from ecomstat.indicators.estimators import Method, ShareEstimate
+from ecomstat.indicators.results import IndicatorRecord, require_period, write_values
+from ecomstat.indicators.twophase import Phase1, error_rates
+from ecomstat.indicators.units import (
     STATE_FOUND, STATE_NOT_CRAWLED, STATE_UNREACHABLE, TASKS, Scope, Units, load_units,
 )
 

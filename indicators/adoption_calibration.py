@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from ecomstat.numbers import Bounds, where
-from indicators.calibrated_bootstrap import Calibration
-from indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.calibrated_bootstrap import Calibration
+from ecomstat.indicators.errors import InvalidIndicatorInput
 
 # Enterprises in one size class x NACE section cell of the register: no country has a
 # billion (and the bound keeps sums of calibrated weights finite).

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from indicators.estimators import ShareEstimate, replicate_interval
-from indicators.twophase import ErrorRates, Phase1, corrected_shares, phase1_totals
+from ecomstat.indicators.estimators import ShareEstimate, replicate_interval
+from ecomstat.indicators.twophase import ErrorRates, Phase1, corrected_shares, phase1_totals
 
 Z = {0.05: 1.959963984540054}
 

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, insert
 
-from store.models import (
+from ecomstat.store.models import (
     Classification, CrawlRun, Enterprise, Model, Page, RegisterSnapshot, Website,
 )
 

@@ -25,12 +25,12 @@ import numpy as np
 from sqlalchemy import Engine, delete, func, select
 
 from ecomstat.numbers import Bounds, where
-from indicators.errors import InvalidIndicatorInput
-from indicators.estimators import Confusion
-from indicators.twophase import AuditSample
-from indicators.units import STATE_FOUND, Units
-from store.engine import transaction
-from store.models import AuditLabel, Enterprise
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.estimators import Confusion
+from ecomstat.indicators.twophase import AuditSample
+from ecomstat.indicators.units import STATE_FOUND, Units
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import AuditLabel, Enterprise
 
 AUDIT_TASKS = ("web_sales", "marketplace", "social_media", "website")
 _TRUE = {"1", "yes", "y", "true", "t"}

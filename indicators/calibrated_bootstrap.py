@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.errors import InvalidIndicatorInput
 
 # Above this many (cell, type) codes the types are found by sorting instead of np.bincount.
 _BINCOUNT_LIMIT = 4_000_000

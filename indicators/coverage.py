@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ecomstat.numbers import Bounds
-from indicators.coverage_checks import (
+from ecomstat.indicators.coverage_checks import (
     OUTSIDE_PCT,
     cell_extent,
     check_cell_size,
@@ -39,8 +39,8 @@ from indicators.coverage_checks import (
     operator_rule,
     outside_extent,
 )
-from indicators.coverage_grid import PopulationGrid, read_population
-from indicators.coverage_io import (
+from ecomstat.indicators.coverage_grid import PopulationGrid, read_population
+from ecomstat.indicators.coverage_io import (
     CELL_RANGE_M,
     LEVEL_NAMES,
     LEVELS,
@@ -48,8 +48,8 @@ from indicators.coverage_io import (
     file_sha256,
     read_cells,
 )
-from indicators.errors import InvalidIndicatorInput
-from indicators.geo import EARTH_RADIUS_M, Area, RangeIndex, assign_areas, load_areas
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.geo import EARTH_RADIUS_M, Area, RangeIndex, assign_areas, load_areas
 
 INDICATOR = "SDG_9_c_1"
 METHODS = ("centroid", "area")
@@ -208,7 +208,7 @@ def summarise(
         if outside.any() or (hidden < 0).any():
             groups.append((OUTSIDE, None, outside, int((hidden < 0).sum())))
     if degurba_index is not None:
-        from indicators.coverage_degurba import CLASSES
+        from ecomstat.indicators.coverage_degurba import CLASSES
 
         groups += [(TOTAL, name, degurba_index == i, None) for i, name in enumerate(CLASSES)]
     covered_people = fractions * population[:, None]
@@ -260,7 +260,7 @@ def compute_coverage(
     names = [area.name for area in areas] if areas else []
     degurba_index = None
     if urban_rural:
-        from indicators.coverage_degurba import degurba_classes
+        from ecomstat.indicators.coverage_degurba import degurba_classes
 
         degurba_index = degurba_classes(grid.lon, grid.lat, grid.population)
     beyond = outside_extent(cells, grid.lon, grid.lat)
@@ -385,7 +385,7 @@ def run_coverage(
 
 def coverage_records(result: CoverageResult, period: str) -> list[Any]:
     """indicator_value records: estimate = covered share in %, n = populated grid cells."""
-    from indicators.results import IndicatorRecord, require_period
+    from ecomstat.indicators.results import IndicatorRecord, require_period
 
     period = require_period(period, "SDG 9.c.1")
     return [

@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ecomstat.numbers import Bounds
-from indicators.coverage_io import Cells
-from indicators.errors import InvalidIndicatorInput
-from indicators.geo import to_xyz
+from ecomstat.indicators.coverage_io import Cells
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.geo import to_xyz
 
 # Share (%) of the population outside the cells' extent above which a result is flagged: past
 # the extent every grid cell counts as covered or not only through the longest ranges, which

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from indicators.geo import EARTH_RADIUS_M
+from ecomstat.indicators.geo import EARTH_RADIUS_M
 
 URBAN_CENTRE, URBAN_CLUSTER, RURAL = "urban centre", "urban cluster", "rural"
 CLASSES = (URBAN_CENTRE, URBAN_CLUSTER, RURAL)

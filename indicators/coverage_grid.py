@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ecomstat.numbers import Bounds
-from indicators.coverage_io import _columns, _lon_lat, _number, csv_rows
-from indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.coverage_io import _columns, _lon_lat, _number, csv_rows
+from ecomstat.indicators.errors import InvalidIndicatorInput
 
 # Inhabitants of one grid cell. The densest square kilometres on Earth hold about 100,000-
 # 200,000 people, so a 100 m or 1 km grid cell never holds a million; negative values mark

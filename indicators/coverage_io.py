@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ecomstat.numbers import Bounds, where
-from indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.errors import InvalidIndicatorInput
 
 # OpenCelliD's export layout (cell_towers.csv); its dumps may come with or without this header.
 OPENCELLID_COLUMNS = (

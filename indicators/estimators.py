@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from indicators.bootstrap import audit_replicates, masked_share_replicates, share_replicates
-from indicators.calibrated_bootstrap import Calibration, calibrated_replicates
-from indicators.errors import InvalidIndicatorInput
-from indicators.methods import Method
+from ecomstat.indicators.bootstrap import audit_replicates, masked_share_replicates, share_replicates
+from ecomstat.indicators.calibrated_bootstrap import Calibration, calibrated_replicates
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.methods import Method
 
 # Fraction of bootstrap replicates allowed to be undefined (sens*+spec* <= 1, or no positives
 # in a resampled audit) before the value is flagged as unstable.

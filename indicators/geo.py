@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from scipy.spatial import cKDTree
 
-from indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.errors import InvalidIndicatorInput
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius
 _QUERY_CHUNK = 1_000_000  # points per k-d tree query: bounds memory on huge grids

@@ -34,16 +34,16 @@ from pathlib import Path
 from typing import Any
 
 from ecomstat.numbers import Bounds
-from indicators.coverage_io import file_sha256
-from indicators.errors import InvalidIndicatorInput
-from indicators.internet_use_interval import (
+from ecomstat.indicators.coverage_io import file_sha256
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.internet_use_interval import (
     REPLICATES,
     SEED,
     AreaInputs,
     has_uncertainty,
     monte_carlo,
 )
-from indicators.internet_use_io import (
+from ecomstat.indicators.internet_use_io import (
     TOTAL,
     AgeScope,
     AreaUsage,
@@ -300,7 +300,7 @@ def run_internet_use(
 def internet_use_records(result: InternetUseResult, period: str) -> list[Any]:
     """indicator_value records: estimate = % of the in-scope population, n = active SIMs;
     the breakdown names the age scope when one was given (10+ and 15+ are different cells)."""
-    from indicators.results import IndicatorRecord, require_period
+    from ecomstat.indicators.results import IndicatorRecord, require_period
 
     period = require_period(period, "SDG 17.8.1")
     scope = {"age": result.age_scope} if result.age_scope else {}

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ecomstat.numbers import Bounds
-from indicators.internet_use_io import MARKET_SHARE, SIMS_PER_PERSON
+from ecomstat.indicators.internet_use_io import MARKET_SHARE, SIMS_PER_PERSON
 
 REPLICATES = Bounds(100, 100_000, integer=True)
 SEED = Bounds(0, 2**32 - 1, integer=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ecomstat.numbers import Bounds, where
-from indicators.coverage_io import csv_rows
-from indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.coverage_io import csv_rows
+from ecomstat.indicators.errors import InvalidIndicatorInput
 
 TOTAL = "total"
 USAGE_COLUMNS = ("area", "active_sims", "data_sims")

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from indicators.errors import InvalidIndicatorInput
-from store.engine import transaction
-from store.models import IndicatorValue
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import IndicatorValue
 
 TOTAL_KEY = "total"
 _BATCH = 500

@@ -33,10 +33,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from ecomstat.numbers import Bounds, where
-from indicators.coverage_io import file_sha256
-from indicators.errors import InvalidIndicatorInput
-from indicators.methods import PREFERENCE, SURVEY_METHOD
-from indicators.results import IndicatorRecord, breakdown_key, read_values, write_values
+from ecomstat.indicators.coverage_io import file_sha256
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.methods import PREFERENCE, SURVEY_METHOD
+from ecomstat.indicators.results import IndicatorRecord, breakdown_key, read_values, write_values
 
 Z95 = 1.959963984540054
 REQUIRED = ("indicator", "breakdown", "estimate")

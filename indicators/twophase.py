@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.errors import InvalidIndicatorInput
 
 # Below this many audited units in a predicted class of some size class, error rates are pooled.
 MIN_AUDIT_PER_CLASS = 10

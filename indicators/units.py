@@ -33,7 +33,7 @@ import numpy as np
 from sqlalchemy import Engine
 
 from ecomstat.numbers import EMPLOYEES
-from indicators.errors import IndicatorError, InvalidIndicatorInput
+from ecomstat.indicators.errors import IndicatorError, InvalidIndicatorInput
 
 TASKS = ("web_sales", "marketplace", "social_media")
 SIZE_CLASSES = ("10-49", "50-249", "250+")

@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from ecomstat.urls import TEST_TLD
-from register.extract import SiteFacts, id_keys
-from register.features import RegisterRecord, prepared
-from register.legal_forms import tokens
+from ecomstat.register.extract import SiteFacts, id_keys
+from ecomstat.register.features import RegisterRecord, prepared
+from ecomstat.register.legal_forms import tokens
 
 _STOP = {"the", "and", "und", "der", "die", "das", "les", "des", "del", "della", "von", "van",
          "www", "com", "shop", "home", "welcome", "willkommen", "impressum", "imprint", "contact",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ecomstat.settings import Settings
 from ecomstat.urls import TEST_TLD, hostname
-from register.errors import InvalidCandidateInput
+from ecomstat.register.errors import InvalidCandidateInput
 
 
 def _parse(lines: Iterable[str]) -> set[str]:
@@ -24,7 +24,7 @@ def _parse(lines: Iterable[str]) -> set[str]:
 
 
 def _shipped(name: str) -> set[str]:
-    return _parse(resources.files("register").joinpath(f"data/{name}").read_text("utf-8").splitlines())
+    return _parse(resources.files("ecomstat.register").joinpath(f"data/{name}").read_text("utf-8").splitlines())
 
 
 class DomainList:

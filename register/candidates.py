@@ -27,12 +27,12 @@ from pathlib import Path
 
 from ecomstat.settings import Settings
 from ecomstat.urls import public_suffix, registered_domain
-from register.blocklist import DomainList, load_blocklist, load_webmail
-from register.countries import country_names
-from register.country_domains import _codes_by_name, country_suffixes, lookup_country
-from register.errors import InvalidCandidateInput
-from register.legal_forms import tokens
-from register.name_labels import SELF_PATTERNS, name_labels
+from ecomstat.register.blocklist import DomainList, load_blocklist, load_webmail
+from ecomstat.register.countries import country_names
+from ecomstat.register.country_domains import _codes_by_name, country_suffixes, lookup_country
+from ecomstat.register.errors import InvalidCandidateInput
+from ecomstat.register.legal_forms import tokens
+from ecomstat.register.name_labels import SELF_PATTERNS, name_labels
 
 MAX_CANDIDATES = 20
 _NAME_DOMAIN = re.compile(r"\b((?:[a-z0-9-]+\.)+[a-z]{2,})\b", re.I)

@@ -16,6 +16,6 @@ NON_ISO_HINTS = {
 @lru_cache(maxsize=1)
 def country_names() -> dict[str, str]:
     """ISO 3166-1 alpha-2 code -> usual English name (249 codes)."""
-    path = resources.files("register").joinpath("data/iso3166_alpha2.csv")
+    path = resources.files("ecomstat.register").joinpath("data/iso3166_alpha2.csv")
     rows = csv.DictReader(path.read_text(encoding="utf-8").splitlines())
     return {row["code"]: row["name"] for row in rows}

@@ -17,8 +17,8 @@ from importlib import resources
 import phonenumbers
 from phonenumbers.geocoder import _region_display_name
 
-from register.errors import InvalidCandidateInput
-from register.legal_forms import tokens
+from ecomstat.register.errors import InvalidCandidateInput
+from ecomstat.register.legal_forms import tokens
 
 _ALIASES = {
     "UK": "GB", "GREAT BRITAIN": "GB", "BRITAIN": "GB", "ENGLAND": "GB", "SCOTLAND": "GB",
@@ -82,7 +82,7 @@ def _codes_by_name() -> dict[str, str]:
         if name:
             table[_key(name)] = code
     try:
-        from register.countries import country_names
+        from ecomstat.register.countries import country_names
 
         for code, name in country_names().items():
             table[_key(name)] = code
@@ -135,7 +135,7 @@ def resolve_country(value: str) -> str:
 
 @lru_cache(maxsize=1)
 def suffix_table() -> dict[str, list[str]]:
-    raw = resources.files("register").joinpath("data/country_tlds.json").read_text("utf-8")
+    raw = resources.files("ecomstat.register").joinpath("data/country_tlds.json").read_text("utf-8")
     data = json.loads(raw)
     data.pop("_about", None)
     return data

@@ -15,7 +15,7 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from register.errors import InvalidRegister
+from ecomstat.register.errors import InvalidRegister
 
 CHUNK = 1 << 20
 DELIMITERS = ",;\t|"

@@ -24,12 +24,12 @@ from sqlalchemy.orm import Session
 from ecomstat.hostmap import load_host_map
 from ecomstat.settings import Settings
 from ecomstat.urls import TEST_TLD, canonicalize_url, hostname, registered_domain, site_root
-from register.blocklist import load_blocklist
-from register.candidates import Candidate, CandidateGenerator
-from register.errors import InvalidCandidateInput, SearchError
-from register.parked import parked_reason
-from register.search import SearchProvider, provider_from_settings
-from store.models import Enterprise, Website
+from ecomstat.register.blocklist import load_blocklist
+from ecomstat.register.candidates import Candidate, CandidateGenerator
+from ecomstat.register.errors import InvalidCandidateInput, SearchError
+from ecomstat.register.parked import parked_reason
+from ecomstat.register.search import SearchProvider, provider_from_settings
+from ecomstat.store.models import Enterprise, Website
 
 MAX_SITES = 3  # verified sites kept per enterprise; matching picks the right one
 HAS_WEBSITE_STATUSES = ("verified", "linked")

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
 from ecomstat.urls import registered_domain
-from store.models import Website
+from ecomstat.store.models import Website
 
 LIVE = ("live", "redirect")
 

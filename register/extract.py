@@ -21,7 +21,7 @@ from stdnum.gb import vat as gb_vat
 from stdnum.id import npwp
 
 from ecomstat.urls import registered_domain
-from register.legal_forms import tokens
+from ecomstat.register.legal_forms import tokens
 
 MAX_TEXT = 200_000  # characters of a page scanned; imprint details are never that deep
 LEGAL_CHUNK = 6_000  # characters of each legal page kept for name/address comparison

@@ -14,8 +14,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 
 from ecomstat.urls import TEST_TLD, public_suffix, registered_domain
-from register.extract import SiteFacts, compact_id, id_keys, normalise_phone
-from register.legal_forms import spellings, split_legal_form, tokens
+from ecomstat.register.extract import SiteFacts, compact_id, id_keys, normalise_phone
+from ecomstat.register.legal_forms import spellings, split_legal_form, tokens
 
 FEATURES = (
     "name", "name_in_text", "domain_name", "address", "postcode", "city",
@@ -84,7 +84,7 @@ def _signed(similarity: float) -> float:
 
 @lru_cache(maxsize=1)
 def _known_suffixes() -> frozenset[str]:
-    from register.country_domains import suffix_table
+    from ecomstat.register.country_domains import suffix_table
 
     return frozenset(s for suffixes in suffix_table().values() for s in suffixes) | {
         "com", "net", "org", "eu", "info", "biz", "shop", "online", "store"}

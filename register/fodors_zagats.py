@@ -10,9 +10,9 @@ import csv
 import re
 from pathlib import Path
 
-from register.extract import SiteFacts, normalise_phone
-from register.features import RegisterRecord
-from register.legal_forms import tokens
+from ecomstat.register.extract import SiteFacts, normalise_phone
+from ecomstat.register.features import RegisterRecord
+from ecomstat.register.legal_forms import tokens
 
 _DITTO_QUOTES = re.compile(r"[`']|\\ ")
 

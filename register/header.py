@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from register.csvsniff import delimiter_hint
-from register.errors import InvalidRegister
-from register.mapping import CANONICAL_COLUMNS, ColumnMapping
-from register.validate_rows import REQUIRED
+from ecomstat.register.csvsniff import delimiter_hint
+from ecomstat.register.errors import InvalidRegister
+from ecomstat.register.mapping import CANONICAL_COLUMNS, ColumnMapping
+from ecomstat.register.validate_rows import REQUIRED
 
 
 @dataclass

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from register.errors import InvalidRegister, InvalidRows
-from register.header import HeaderLayout
-from register.mapping import ColumnMapping
-from register.validate_rows import RowValidator, record_tuple
+from ecomstat.register.errors import InvalidRegister, InvalidRows
+from ecomstat.register.header import HeaderLayout
+from ecomstat.register.mapping import ColumnMapping
+from ecomstat.register.validate_rows import RowValidator, record_tuple
 
 MAX_SHOWN_PROBLEMS = 20
 

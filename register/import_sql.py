@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
-from register.errors import RegisterError
+from ecomstat.register.errors import RegisterError
 
 ROWS_PER_STATEMENT = 50  # 900 parameters for enterprises: below every SQLite's limit (999)
 

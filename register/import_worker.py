@@ -23,10 +23,10 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
-from register.errors import InvalidRegister, RegisterError
-from register.header import HeaderLayout
-from register.import_rows import Batch, RowSource, Tally, validated_batches
-from register.mapping import ColumnMapping
+from ecomstat.register.errors import InvalidRegister, RegisterError
+from ecomstat.register.header import HeaderLayout
+from ecomstat.register.import_rows import Batch, RowSource, Tally, validated_batches
+from ecomstat.register.mapping import ColumnMapping
 
 # Files smaller than this are validated in-process: starting a worker costs more than it saves.
 PARALLEL_MIN_BYTES = 4 << 20

@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from register.import_sql import batch_statement
-from register.validate_rows import RECORD_COLUMNS
-from store.models import Enterprise
-from store.models import Website as WebsiteRow
+from ecomstat.register.import_sql import batch_statement
+from ecomstat.register.validate_rows import RECORD_COLUMNS
+from ecomstat.store.models import Enterprise
+from ecomstat.store.models import Website as WebsiteRow
 
 # Ids per `IN (...)` list: below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
 IN_CHUNK = 5000

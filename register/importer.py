@@ -27,14 +27,14 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from register.csvsniff import scan_file, sniff_delimiter
-from register.errors import InvalidRegister, SnapshotLabelTaken
-from register.header import HeaderLayout, resolve_header
-from register.import_rows import Batch, RowSource, Tally, validated_batches
-from register.import_worker import ValidationWorker, can_fork, worker_pays_off
-from register.import_writer import ENTERPRISE, WEBSITE, Writer, sqlite_cache
-from register.mapping import ColumnMapping, check_delimiter, check_encoding, load_mapping
-from store.models import RegisterSnapshot
+from ecomstat.register.csvsniff import scan_file, sniff_delimiter
+from ecomstat.register.errors import InvalidRegister, SnapshotLabelTaken
+from ecomstat.register.header import HeaderLayout, resolve_header
+from ecomstat.register.import_rows import Batch, RowSource, Tally, validated_batches
+from ecomstat.register.import_worker import ValidationWorker, can_fork, worker_pays_off
+from ecomstat.register.import_writer import ENTERPRISE, WEBSITE, Writer, sqlite_cache
+from ecomstat.register.mapping import ColumnMapping, check_delimiter, check_encoding, load_mapping
+from ecomstat.store.models import RegisterSnapshot
 
 # Rows per batch: large enough to amortise the per-batch work (existing-row lookup, the
 # statement round trip, the hand-over from the worker), small enough that writing starts soon

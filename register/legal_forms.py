@@ -52,7 +52,7 @@ def spellings(text: str) -> list[str]:
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    raw = resources.files("register").joinpath("data/legal_forms.json").read_text("utf-8")
+    raw = resources.files("ecomstat.register").joinpath("data/legal_forms.json").read_text("utf-8")
     return json.loads(raw)
 
 

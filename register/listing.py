@@ -7,10 +7,10 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from register.countries import country_names
-from register.errors import InvalidRegister
-from register.nace import nace_codes
-from store.models import Enterprise
+from ecomstat.register.countries import country_names
+from ecomstat.register.errors import InvalidRegister
+from ecomstat.register.nace import nace_codes
+from ecomstat.store.models import Enterprise
 
 LIST_COLUMNS = (
     "id", "name", "country", "nace", "nace_section", "size_class", "employees", "url",

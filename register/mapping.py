@@ -25,7 +25,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from register.errors import InvalidMapping
+from ecomstat.register.errors import InvalidMapping
 
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "id", "name", "legal_form", "address", "postcode", "city", "country", "region", "nace",

@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 from ecomstat.errors import ConfigurationError
 from ecomstat.settings import Settings
 from ecomstat.urls import TEST_TLD, public_suffix, registered_domain
-from register.blocklist import load_webmail
-from register.country_domains import suffix_table
-from register.extract import SiteFacts, extract_site_facts
-from register.features import RegisterRecord
-from register.matching import evidence, match_records
-from register.parked import parked_reason
-from register.scorer import MatchScorer
-from store.models import Enterprise, Page, Website
-from store.registry import upsert_model
+from ecomstat.register.blocklist import load_webmail
+from ecomstat.register.country_domains import suffix_table
+from ecomstat.register.extract import SiteFacts, extract_site_facts
+from ecomstat.register.features import RegisterRecord
+from ecomstat.register.matching import evidence, match_records
+from ecomstat.register.parked import parked_reason
+from ecomstat.register.scorer import MatchScorer
+from ecomstat.store.models import Enterprise, Page, Website
+from ecomstat.store.registry import upsert_model
 
 UNUSABLE_STATUSES = ("rejected", "dead", "parked", "unreachable")
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from register.blocking import candidate_pairs
-from register.extract import SiteFacts
-from register.features import FEATURES, RegisterRecord, pair_features
-from register.scorer import MatchScorer
+from ecomstat.register.blocking import candidate_pairs
+from ecomstat.register.extract import SiteFacts
+from ecomstat.register.features import FEATURES, RegisterRecord, pair_features
+from ecomstat.register.scorer import MatchScorer
 
 
 @dataclass

@@ -24,7 +24,7 @@ class NaceCode:
 @lru_cache(maxsize=1)
 def nace_codes() -> dict[str, NaceCode]:
     """All 996 NACE Rev. 2 codes by their dotted form."""
-    text = resources.files("register").joinpath("data/nace_rev2.csv").read_text(encoding="utf-8")
+    text = resources.files("ecomstat.register").joinpath("data/nace_rev2.csv").read_text(encoding="utf-8")
     codes = {}
     for row in csv.DictReader(text.splitlines()):
         codes[row["code"]] = NaceCode(row["code"], int(row["level"]), row["section"], row["title"])

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from anyascii import anyascii
 
-from register.legal_forms import spellings, split_legal_forms, tokens
+from ecomstat.register.legal_forms import spellings, split_legal_forms, tokens
 
 # Short function words: dropped from `content` and from the shorter acronym.
 FILLER = frozenset({

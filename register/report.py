@@ -16,8 +16,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
-from store.formats import spreadsheet_safe  # the one CSV guard (web values are hostile text)
-from store.models import Enterprise, ValidationFinding
+from ecomstat.store.formats import spreadsheet_safe  # the one CSV guard (web values are hostile text)
+from ecomstat.store.models import Enterprise, ValidationFinding
 
 COLUMNS = ("enterprise_id", "name", "field", "verdict", "register_value", "web_value",
            "confidence", "evidence_url")

@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from register.errors import InvalidMatchModel
-from register.features import FEATURES
+from ecomstat.register.errors import InvalidMatchModel
+from ecomstat.register.features import FEATURES
 
 
 class MatchScorer:
@@ -80,7 +80,7 @@ class MatchScorer:
     def load(cls, path: Path | None = None) -> MatchScorer:
         if path is None:
             return cls.from_dict(json.loads(
-                resources.files("register").joinpath("data/match_model.json").read_text("utf-8")))
+                resources.files("ecomstat.register").joinpath("data/match_model.json").read_text("utf-8")))
         try:
             data = json.loads(Path(path).read_text("utf-8"))
         except OSError as exc:

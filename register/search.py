@@ -23,7 +23,7 @@ from typing import Protocol
 from ecomstat import __version__
 from ecomstat.errors import ConfigurationError
 from ecomstat.settings import Settings
-from register.errors import SearchError
+from ecomstat.register.errors import SearchError
 
 
 MAX_RATE_WAIT = 10.0  # seconds: a longer reset (the monthly quota) fails the run instead

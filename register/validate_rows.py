@@ -19,10 +19,10 @@ import tldextract
 
 from ecomstat.numbers import EMPLOYEES, Bounds
 from ecomstat.urls import TEST_TLD, canonicalize_url, site_root
-from register.countries import NON_ISO_HINTS, country_names
-from register.mapping import CANONICAL_COLUMNS, ColumnMapping
-from register.nace import nace_spellings
-from store.models import Enterprise
+from ecomstat.register.countries import NON_ISO_HINTS, country_names
+from ecomstat.register.mapping import CANONICAL_COLUMNS, ColumnMapping
+from ecomstat.register.nace import nace_spellings
+from ecomstat.store.models import Enterprise
 
 REQUIRED = ("id", "name", "country", "nace")
 # A design weight is how many register units a unit stands for: positive, finite, and no

@@ -20,11 +20,11 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ecomstat.urls import registered_domain
-from register.extract import SiteFacts, compact_id, id_keys
-from register.features import RegisterRecord, normalise_street
-from register.legal_forms import normalise_form, split_legal_forms
-from register.match_store import load_sites, record_from_enterprise
-from store.models import Enterprise, ValidationFinding, Website
+from ecomstat.register.extract import SiteFacts, compact_id, id_keys
+from ecomstat.register.features import RegisterRecord, normalise_street
+from ecomstat.register.legal_forms import normalise_form, split_legal_forms
+from ecomstat.register.match_store import load_sites, record_from_enterprise
+from ecomstat.store.models import Enterprise, ValidationFinding, Website
 
 ADDRESS_OK = 85  # partial similarity (0-100) of the register street within the imprint text
 NAME_OK = 85

@@ -12,14 +12,14 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, delete, desc, select
 
-from scheduler.cron import cron_trigger
-from scheduler.errors import InvalidCampaign, UnknownCampaign
-from scheduler.steps import parse_selection, parse_steps
-from store import transaction
-from store.models import Campaign, CampaignRun
+from ecomstat.scheduler.cron import cron_trigger
+from ecomstat.scheduler.errors import InvalidCampaign, UnknownCampaign
+from ecomstat.scheduler.steps import parse_selection, parse_steps
+from ecomstat.store import transaction
+from ecomstat.store.models import Campaign, CampaignRun
 
 JOB_TABLE = "apscheduler_jobs"
-JOB_FUNC = "scheduler.jobs:run_scheduled"
+JOB_FUNC = "ecomstat.scheduler.jobs:run_scheduled"
 
 
 def job_id(name: str) -> str:

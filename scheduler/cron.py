@@ -7,7 +7,7 @@ import datetime as dt
 
 from apscheduler.triggers.cron import CronTrigger
 
-from scheduler.errors import InvalidCampaign
+from ecomstat.scheduler.errors import InvalidCampaign
 
 _FIELDS_5 = ("minute", "hour", "day", "month", "day_of_week")
 _FIELDS_6 = ("second",) + _FIELDS_5

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from scheduler import runs
-from scheduler.campaigns import get
-from scheduler.cron import cron_trigger
-from scheduler.steps import StepProcess
-from store import make_engine
-from store.models import Campaign, CampaignRun, utcnow
+from ecomstat.scheduler import runs
+from ecomstat.scheduler.campaigns import get
+from ecomstat.scheduler.cron import cron_trigger
+from ecomstat.scheduler.steps import StepProcess
+from ecomstat.store import make_engine
+from ecomstat.store.models import Campaign, CampaignRun, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from store import lock_row, transaction
-from store.models import Campaign, CampaignRun, utcnow
+from ecomstat.store import lock_row, transaction
+from ecomstat.store.models import Campaign, CampaignRun, utcnow
 
 HEARTBEAT_SECONDS = 10.0
 STALE_AFTER_SECONDS = 60.0

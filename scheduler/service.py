@@ -22,11 +22,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from ecomstat.settings import Settings
-from scheduler import runs
-from scheduler.campaigns import JOB_TABLE, job_id, schedule_job
-from scheduler.jobs import ACTIVE
-from store import make_engine, require_current, transaction
-from store.models import Campaign
+from ecomstat.scheduler import runs
+from ecomstat.scheduler.campaigns import JOB_TABLE, job_id, schedule_job
+from ecomstat.scheduler.jobs import ACTIVE
+from ecomstat.store import make_engine, require_current, transaction
+from ecomstat.store.models import Campaign
 
 log = logging.getLogger(__name__)
 SYNC_SECONDS = 5.0
@@ -114,6 +114,6 @@ class SchedulerService:
 
 
 def _trigger_of(campaign: Campaign) -> Any:
-    from scheduler.cron import cron_trigger
+    from ecomstat.scheduler.cron import cron_trigger
 
     return cron_trigger(campaign.cron)

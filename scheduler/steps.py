@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from scheduler.errors import InvalidCampaign
+from ecomstat.scheduler.errors import InvalidCampaign
 
 SELECTIONS = ("all", "missing", "stale:DAYS")
 

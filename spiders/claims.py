@@ -23,9 +23,9 @@ from collections.abc import Collection, Sequence
 
 from sqlalchemy import Engine, func, select, update
 
-from spiders.runs import UNFINISHED, lock_run, unfinished_count
-from store import transaction
-from store.models import CrawlRun, SiteVisit, Website, utcnow
+from ecomstat.spiders.runs import UNFINISHED, lock_run, unfinished_count
+from ecomstat.store import transaction
+from ecomstat.store.models import CrawlRun, SiteVisit, Website, utcnow
 
 
 def worker_name() -> str:

@@ -19,12 +19,12 @@ from typing import Any
 
 from ecomstat.errors import BadInput, EcomstatError
 from ecomstat.settings import Settings
-from spiders import runner
-from spiders.runs import (
+from ecomstat.spiders import runner
+from ecomstat.spiders.runs import (
     create_run, find_resumable_run, finish_run, get_run, pending_count, read_url_file,
     reopen_run, run_summary, select_websites, upsert_websites,
 )
-from store import make_engine, upgrade
+from ecomstat.store import make_engine, upgrade
 
 RENDER_MODES = ("auto", "never", "always")
 POLL_SECONDS = 0.5
@@ -239,9 +239,9 @@ def run_distributed(engine: Any, settings: Settings, run_id: int, overrides: dic
     """Queue the run's pending sites as Celery batches and wait until workers have crawled them;
     CrawlFailed when a batch gave up, DistributedStalled when nothing moved for
     ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT seconds (the run is then marked interrupted)."""
-    from spiders.claims import visit_states
-    from spiders.distributed import DistributedStalled, enqueue_run, wait_for_run
-    from spiders.runs import pending_sites
+    from ecomstat.spiders.claims import visit_states
+    from ecomstat.spiders.distributed import DistributedStalled, enqueue_run, wait_for_run
+    from ecomstat.spiders.runs import pending_sites
 
     stall_timeout = settings.getfloat("ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT")
     if stall_timeout <= 0:

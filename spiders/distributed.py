@@ -27,12 +27,12 @@ from celery import Celery
 
 from ecomstat.errors import BadInput, EcomstatError
 from ecomstat.settings import Settings, get_settings
-from spiders import runner
-from spiders.claims import (
+from ecomstat.spiders import runner
+from ecomstat.spiders.claims import (
     describe_unfinished, fail_sites, release_claims, unfinished_sites, visit_states,
 )
-from spiders.runs import UNFINISHED
-from store import make_engine
+from ecomstat.spiders.runs import UNFINISHED
+from ecomstat.store import make_engine
 
 TASK_NAME = "ecomstat.crawl_batch"
 POLL_SECONDS = 1.0
@@ -142,8 +142,8 @@ def wait_for_run(engine: Any, run_id: int, batches: Sequence[Sequence[int]],
     """Poll the store until no site of the run is pending or claimed (workers do the crawling).
     DistributedStalled when the sites' states and the run's page count have not changed for
     `stall_timeout` seconds."""
-    from spiders.crawl import Progress
-    from spiders.runs import get_run
+    from ecomstat.spiders.crawl import Progress
+    from ecomstat.spiders.runs import get_run
 
     if stall_timeout <= 0:
         raise BadInput(f"ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT must be above 0, got {stall_timeout}")

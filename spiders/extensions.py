@@ -14,8 +14,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from spiders.runs import finish_batch, finish_run, pending_count
-from store import make_engine
+from ecomstat.spiders.runs import finish_batch, finish_run, pending_count
+from ecomstat.store import make_engine
 
 logger = logging.getLogger(__name__)
 

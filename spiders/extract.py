@@ -20,8 +20,8 @@ from lxml import etree
 from functools import lru_cache
 
 from ecomstat.urls import canonicalize_url as _canonicalize_url
-from spiders.language import detect_language
-from spiders.language import warm_up as load_language_model
+from ecomstat.spiders.language import detect_language
+from ecomstat.spiders.language import warm_up as load_language_model
 
 logger = logging.getLogger(__name__)
 

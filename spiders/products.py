@@ -12,9 +12,9 @@ from urllib.parse import urljoin
 from price_parser import Price
 from sqlalchemy import Engine
 
-from spiders.items import ProductItem
-from store import transaction
-from store.models import Product, utcnow
+from ecomstat.spiders.items import ProductItem
+from ecomstat.store import transaction
+from ecomstat.store.models import Product, utcnow
 
 CURRENCY_SYMBOLS = {
     "€": "EUR", "$": "USD", "US$": "USD", "£": "GBP", "zł": "PLN", "R$": "BRL", "Rp": "IDR",
@@ -168,7 +168,7 @@ def products_from_markup(tree: Any, page_url: str) -> list[dict[str, Any]]:
 
 
 def write_products(engine: Engine, run_id: int, items: Sequence[ProductItem]) -> None:
-    from store.upsert import upsert
+    from ecomstat.store.upsert import upsert
 
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     now = utcnow()

@@ -11,11 +11,11 @@ from typing import Any
 
 from ecomstat.errors import EcomstatError
 from ecomstat.settings import get_settings
-from spiders.runner import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ecomstat.spiders.runner import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 
 
 def build_settings(db_url: str, overrides: dict[str, Any]) -> dict[str, Any]:
-    from spiders.settings import scrapy_settings
+    from ecomstat.spiders.settings import scrapy_settings
 
     ecomstat_overrides = {k: v for k, v in overrides.items() if k.startswith("ECOMSTAT_")}
     scrapy_overrides = {k: v for k, v in overrides.items() if not k.startswith("ECOMSTAT_")}

@@ -38,7 +38,7 @@ def spider_command(
     """The argv of `python -m spiders.run ...` for these arguments."""
     if not spider or not spider.replace("_", "").isalnum():
         raise BadInput(f"invalid spider name {spider!r}")
-    command = [sys.executable, "-m", "spiders.run", spider, "--db", db_url]
+    command = [sys.executable, "-m", "ecomstat.spiders.run", spider, "--db", db_url]
     if run_id is not None:
         command += ["--run-id", str(int(run_id))]
     if settings:
@@ -71,7 +71,7 @@ def start_spider(
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         child_env.setdefault(name, "1")
     # the child imports this checkout's packages even when started from elsewhere
-    root = str(Path(__file__).resolve().parents[1])
+    root = str(Path(sys.modules["ecomstat"].__file__ or "").resolve().parents[1])  # holds ecomstat/
     child_env["PYTHONPATH"] = os.pathsep.join(
         p for p in (root, child_env.get("PYTHONPATH", "")) if p)
     if log_file is not None:

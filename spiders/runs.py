@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
 from ecomstat.urls import canonicalize_url, registered_domain
-from spiders import outcomes
-from store import lock_row, transaction
-from store.models import CrawlRun, Page, SiteVisit, Website, utcnow
-from store.upsert import upsert
+from ecomstat.spiders import outcomes
+from ecomstat.store import lock_row, transaction
+from ecomstat.store.models import CrawlRun, Page, SiteVisit, Website, utcnow
+from ecomstat.store.upsert import upsert
 
 SELECTIONS = ("all", "missing", "stale", "urls")
 RESUMABLE = ("running", "interrupted", "failed")

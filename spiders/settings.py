@@ -12,7 +12,7 @@ from typing import Any
 
 from ecomstat import __version__
 from ecomstat.settings import Settings, get_settings
-from spiders.render.browser import CHROMIUM_ARGS
+from ecomstat.spiders.render.browser import CHROMIUM_ARGS
 
 __all__ = ["CHROMIUM_ARGS", "scrapy_settings", "user_agent"]
 
@@ -41,8 +41,8 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         slots = {host: {"delay": 0.0, "concurrency": per_domain} for host in host_map}
     result: dict[str, Any] = {
         "BOT_NAME": "ecomstat",
-        "SPIDER_MODULES": ["spiders.spiders"],
-        "NEWSPIDER_MODULE": "spiders.spiders",
+        "SPIDER_MODULES": ["ecomstat.spiders.spiders"],
+        "NEWSPIDER_MODULE": "ecomstat.spiders.spiders",
         "USER_AGENT": user_agent(s),
         "ROBOTSTXT_OBEY": s.getbool("ECOMSTAT_OBEY_ROBOTS"),
         "CONCURRENT_REQUESTS": s.getint("ECOMSTAT_CONCURRENT_REQUESTS"),
@@ -73,14 +73,14 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "ROBOTSTXT_USER_AGENT": "ecomstat",
         "DOWNLOADER_MIDDLEWARES": {
             # ours: safety first (before robots.txt so a refused host is never contacted)
-            "spiders.middlewares.hostmap.HostMapMiddleware": 50,
-            "spiders.middlewares.safety.PrivateAddressMiddleware": 60,
-            "spiders.middlewares.traps.TrapMiddleware": 70,
+            "ecomstat.spiders.middlewares.hostmap.HostMapMiddleware": 50,
+            "ecomstat.spiders.middlewares.safety.PrivateAddressMiddleware": 60,
+            "ecomstat.spiders.middlewares.traps.TrapMiddleware": 70,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
-            "spiders.middlewares.robots.PoliteRobotsTxtMiddleware": 100,
-            "spiders.middlewares.content.ContentTypeMiddleware": 120,
+            "ecomstat.spiders.middlewares.robots.PoliteRobotsTxtMiddleware": 100,
+            "ecomstat.spiders.middlewares.content.ContentTypeMiddleware": 120,
             # renders in process_response, after redirects and decompression, before the type check
-            "spiders.middlewares.render.RenderMiddleware": 130,
+            "ecomstat.spiders.middlewares.render.RenderMiddleware": 130,
             # per-request work the spider already does (same-site filter) or never needs
             "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
             "scrapy.downloadermiddlewares.httpauth.HttpAuthMiddleware": None,
@@ -92,14 +92,14 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
             "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
         },
         "ITEM_PIPELINES": {
-            "spiders.pipelines.warc.WarcPipeline": 100,
-            "spiders.pipelines.store.StorePipeline": 500,
+            "ecomstat.spiders.pipelines.warc.WarcPipeline": 100,
+            "ecomstat.spiders.pipelines.store.StorePipeline": 500,
         },
         "EXTENSIONS": {
-            "spiders.extensions.RunStatsExtension": 500,
+            "ecomstat.spiders.extensions.RunStatsExtension": 500,
         },
         # the downloader's own lookups refuse private answers too (no DNS-rebinding window)
-        "TWISTED_DNS_RESOLVER": "spiders.resolver.SafeResolver",
+        "TWISTED_DNS_RESOLVER": "ecomstat.spiders.resolver.SafeResolver",
         # ecomstat values the components read (Scrapy ignores unknown names)
         "ECOMSTAT_DATABASE_URL": s.database_url,
         "ECOMSTAT_DATA_DIR": str(s["ECOMSTAT_DATA_DIR"]),
@@ -117,7 +117,7 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
     }
     if host_map:
         # mapped hosts share one proxy address: keep enough pooled connections to it
-        result["DOWNLOAD_HANDLERS"] = {"http": "spiders.handlers.PooledHTTP11DownloadHandler"}
+        result["DOWNLOAD_HANDLERS"] = {"http": "ecomstat.spiders.handlers.PooledHTTP11DownloadHandler"}
     if render in ("auto", "always"):
         # Chromium is ours (spiders.render): it fetches nothing itself, Scrapy fetches for it
         result.update({

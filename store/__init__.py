@@ -10,24 +10,24 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {
-    "is_sqlite": "store.engine",
-    "lock_row": "store.engine",
-    "make_engine": "store.engine",
-    "normalise_url": "store.engine",
-    "session_factory": "store.engine",
-    "transaction": "store.engine",
-    "current_revision": "store.migrate",
-    "head_revision": "store.migrate",
-    "require_current": "store.migrate",
-    "upgrade": "store.migrate",
+    "is_sqlite": "ecomstat.store.engine",
+    "lock_row": "ecomstat.store.engine",
+    "make_engine": "ecomstat.store.engine",
+    "normalise_url": "ecomstat.store.engine",
+    "session_factory": "ecomstat.store.engine",
+    "transaction": "ecomstat.store.engine",
+    "current_revision": "ecomstat.store.migrate",
+    "head_revision": "ecomstat.store.migrate",
+    "require_current": "ecomstat.store.migrate",
+    "upgrade": "ecomstat.store.migrate",
 }
 
 __all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:
-    from store.engine import (is_sqlite, lock_row, make_engine, normalise_url, session_factory,
+    from ecomstat.store.engine import (is_sqlite, lock_row, make_engine, normalise_url, session_factory,
                               transaction)
-    from store.migrate import current_revision, head_revision, require_current, upgrade
+    from ecomstat.store.migrate import current_revision, head_revision, require_current, upgrade
 
 
 def __getattr__(name: str) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import (ArgumentError, DBAPIError, InterfaceError, NoSuchMod
                             ProgrammingError)
 from sqlalchemy.orm import Session, sessionmaker
 
-from store.errors import DatabaseUnavailable, DatabaseUrlError
+from ecomstat.store.errors import DatabaseUnavailable, DatabaseUrlError
 
 
 def normalise_url(url: str) -> str:

@@ -18,7 +18,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 
-from store.errors import SchemaMismatch
+from ecomstat.store.errors import SchemaMismatch
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 # pg_advisory_xact_lock key: "ecomstat" as a 63-bit number, so other applications' locks on

@@ -363,3 +363,12 @@ apscheduler_jobs = Table(
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),
 )
+
+
+# --- waves (migration 0005, issue 17 items 1-3) ---
+
+
+# --- register decisions (migration 0006, issue 17 item 4) ---
+
+
+# --- crawl operations (migration 0007, issue 17 item 5) ---

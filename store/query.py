@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, inspect
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from store.engine import make_engine
-from store.errors import ReadOnlyViolation, StoreError
-from store.formats import ExportFormat, spreadsheet_safe
-from store.sqlguard import check_select
+from ecomstat.store.engine import make_engine
+from ecomstat.store.errors import ReadOnlyViolation, StoreError
+from ecomstat.store.formats import ExportFormat, spreadsheet_safe
+from ecomstat.store.sqlguard import check_select
 from ecomstat.errors import BadInput, ConfigurationError
 from ecomstat.settings import Settings
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from ecomstat.errors import BadInput
-from store.errors import StoreError
-from store.views import VIEWS
+from ecomstat.store.errors import StoreError
+from ecomstat.store.views import VIEWS
 
 # The tables the README documents for economists (not apscheduler_jobs, the scheduler's
 # job store).
@@ -61,7 +61,7 @@ def refuse_sqlite(url: str) -> None:
     make_engine, which names what is wrong)."""
     from sqlalchemy.exc import ArgumentError
 
-    from store.engine import is_sqlite
+    from ecomstat.store.engine import is_sqlite
 
     try:
         sqlite = is_sqlite(url)

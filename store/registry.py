@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from store.models import Model
-from store.upsert import upsert
+from ecomstat.store.models import Model
+from ecomstat.store.upsert import upsert
 
 
 def upsert_model(

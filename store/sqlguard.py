@@ -27,7 +27,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
 
-from store.errors import ReadOnlyViolation
+from ecomstat.store.errors import ReadOnlyViolation
 
 # sqlglot logs a warning when it falls back to an opaque Command; the refusal says it instead.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)

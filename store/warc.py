@@ -152,7 +152,7 @@ def read_record(warc_file: str | os.PathLike[str], offset: int) -> tuple[dict[st
 def read_html(warc_file: str | os.PathLike[str], offset: int) -> bytes:
     """The raw HTML bytes of the page stored at `offset`: the record's gzip member inflated and
     split directly when it is a plain response record (`store.warc_payload`), else warcio."""
-    from store.warc_payload import plain_payload
+    from ecomstat.store.warc_payload import plain_payload
 
     body = plain_payload(warc_file, offset)
     return body if body is not None else read_record(warc_file, offset)[1]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from store import make_engine, upgrade
+from ecomstat.store import make_engine, upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 PG_ADMIN_URL = os.environ.get(
@@ -83,7 +83,7 @@ def pg_engine(postgres_url: str) -> Iterator[Engine]:
 
 
 def _truncate_all(engine: Engine) -> None:
-    from store.models import Base
+    from ecomstat.store.models import Base
 
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:

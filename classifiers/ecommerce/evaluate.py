@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from classifiers.ecommerce.model import EcommerceModel
-from classifiers.ecommerce.training import load_labelled_pages, metrics
+from ecomstat.classifiers.ecommerce.model import EcommerceModel
+from ecomstat.classifiers.ecommerce.training import load_labelled_pages, metrics
 
 
 def evaluate_on(model: EcommerceModel, labels_csv: str | Path,

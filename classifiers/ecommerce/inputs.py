@@ -9,10 +9,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from classifiers.ecommerce.model import EcommerceModel
-from classifiers.ecommerce.registry import classify_html
-from classifiers.errors import PageInputError
-from classifiers.fetch import USER_AGENT, FetchLimits, check_url, fetch
+from ecomstat.classifiers.ecommerce.model import EcommerceModel
+from ecomstat.classifiers.ecommerce.registry import classify_html
+from ecomstat.classifiers.errors import PageInputError
+from ecomstat.classifiers.fetch import USER_AGENT, FetchLimits, check_url, fetch
 
 __all__ = ["USER_AGENT", "FetchLimits", "check_inputs", "classify_inputs", "is_url",
            "read_input"]

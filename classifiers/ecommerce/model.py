@@ -36,15 +36,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from classifiers.ecommerce.signals import (FEATURES, HayScan, Signal, extract_signals,
+from ecomstat.classifiers.ecommerce.signals import (FEATURES, HayScan, Signal, extract_signals,
                                            scan_haystack, signal_features)
-from classifiers.ecommerce.terms import TermTables
-from classifiers.ecommerce.words import (RELIABILITY_CHARS, WORDS, PageWords, model_pieces,
+from ecomstat.classifiers.ecommerce.terms import TermTables
+from ecomstat.classifiers.ecommerce.words import (RELIABILITY_CHARS, WORDS, PageWords, model_pieces,
                                          page_words)
-from classifiers.errors import ModelFileError, TrainingDataError
-from classifiers.html import PageDoc
-from classifiers.portable import LinearModel, decode_tfidf, encode_linear, encode_tfidf
-from classifiers.reproducible import GroupFolds, fit_tfidf
+from ecomstat.classifiers.errors import ModelFileError, TrainingDataError
+from ecomstat.classifiers.html import PageDoc
+from ecomstat.classifiers.portable import LinearModel, decode_tfidf, encode_linear, encode_tfidf
+from ecomstat.classifiers.reproducible import GroupFolds, fit_tfidf
 
 FEATURE_VERSION = "3"  # bump when signals or text preparation change (models must be retrained)
 FULL_COVERAGE = 0.5  # share of known words from which the text score counts fully ...

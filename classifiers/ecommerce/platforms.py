@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 
 import ahocorasick
 
-from classifiers.html import PageDoc
+from ecomstat.classifiers.html import PageDoc
 
 # platform -> fingerprints, matched on the lower-cased haystack: a plain string matches as a
 # substring, "=word" matches a whole word only. Only shop systems: a CMS without its shop module

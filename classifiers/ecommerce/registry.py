@@ -12,18 +12,18 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
-from classifiers.errors import ModelNotFound
-from classifiers.model_files import check_name, first_file, given_path, store_path
-from classifiers.html import parse_html
-from classifiers.portable import load_model as load_document
+from ecomstat.classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
+from ecomstat.classifiers.errors import ModelNotFound
+from ecomstat.classifiers.model_files import check_name, first_file, given_path, store_path
+from ecomstat.classifiers.html import parse_html
+from ecomstat.classifiers.portable import load_model as load_document
 
 KIND = "ecommerce"
 DEFAULT_MODEL = "default"
 
 
 def shipped_dir() -> Path:
-    return Path(str(resources.files("classifiers") / "models"))
+    return Path(str(resources.files("ecomstat.classifiers") / "models"))
 
 
 def shipped_path(name: str = DEFAULT_MODEL) -> Path:
@@ -61,8 +61,8 @@ def load_model(name: str | None = None, *, data_dir: Path | str | None = None,
 
 def register(engine: Engine, model: EcommerceModel) -> int:
     """Upsert the model's row (natural key name + version); returns its id."""
-    from store import transaction
-    from store.registry import upsert_model
+    from ecomstat.store import transaction
+    from ecomstat.store.registry import upsert_model
 
     doc: dict[str, Any] = model.document
     path = getattr(model, "path", None)

@@ -17,10 +17,10 @@ from typing import Any
 
 from price_parser import Price
 
-from classifiers.ecommerce.platforms import (SHOP_PLATFORMS, FingerprintMatcher, haystack,
+from ecomstat.classifiers.ecommerce.platforms import (SHOP_PLATFORMS, FingerprintMatcher, haystack,
                                              table_hits)
-from classifiers.html import PageDoc
-from classifiers.lexicon import Lexicon, snippet, tokens
+from ecomstat.classifiers.html import PageDoc
+from ecomstat.classifiers.lexicon import Lexicon, snippet, tokens
 
 
 def _words(*phrases: str) -> Lexicon:

@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, insert, select
 
-from classifiers.characteristics import site_characteristics
-from classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
-from classifiers.ecommerce.registry import register
-from classifiers.ecommerce.signals import HayScan
-from store.warc import read_html
-from classifiers.html import PageDoc, from_stored, parse_html
+from ecomstat.classifiers.characteristics import site_characteristics
+from ecomstat.classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
+from ecomstat.classifiers.ecommerce.registry import register
+from ecomstat.classifiers.ecommerce.signals import HayScan
+from ecomstat.store.warc import read_html
+from ecomstat.classifiers.html import PageDoc, from_stored, parse_html
 from ecomstat.errors import BadInput
 
 logger = logging.getLogger(__name__)
@@ -78,7 +78,7 @@ def _page_doc(page: Any) -> tuple[PageDoc, str]:
 
 
 def _websites(engine: Engine, website_ids: Sequence[int] | None) -> list[tuple[int, str]]:
-    from store.models import Page, Website
+    from ecomstat.store.models import Page, Website
 
     query = (select(Website.id, Website.url).where(
         Website.id.in_(select(Page.website_id).where(Page.outcome == "ok")))
@@ -90,7 +90,7 @@ def _websites(engine: Engine, website_ids: Sequence[int] | None) -> list[tuple[i
 
 
 def _pages(engine: Engine, website_id: int) -> list[Any]:
-    from store.models import Page
+    from ecomstat.store.models import Page
 
     with engine.connect() as conn:
         return list(conn.execute(
@@ -183,8 +183,8 @@ def _classify_batches(engine: Engine, model: EcommerceModel, model_id: int,
                       websites: Sequence[tuple[int, str]], summary: SitesSummary,
                       progress: Callable[[int, int], None] | None) -> None:
     """Classify the websites batch by batch, each batch's labels written in one transaction."""
-    from store import transaction
-    from store.models import Classification
+    from ecomstat.store import transaction
+    from ecomstat.store.models import Classification
 
     done = 0
     for batch in _batches(websites, SITE_BATCH):

@@ -12,8 +12,8 @@ import argparse
 import json
 from pathlib import Path
 
-from classifiers.ecommerce.registry import shipped_path
-from classifiers.ecommerce.training import train_model
+from ecomstat.classifiers.ecommerce.registry import shipped_path
+from ecomstat.classifiers.ecommerce.training import train_model
 
 SHARED_LABELS = (Path(__file__).resolve().parents[2].parent / "shared" / "data" / "pages"
                  / "labels.csv")

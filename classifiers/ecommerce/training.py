@@ -29,11 +29,11 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold
 
-from classifiers.ecommerce.model import FEATURE_VERSION, EcommerceClassifier, Prepared, prepare
-from classifiers.errors import TrainingDataError
-from classifiers.html import parse_html
-from classifiers.portable import save_model, sha256_file, sha256_files
-from classifiers.reproducible import fit_tfidf
+from ecomstat.classifiers.ecommerce.model import FEATURE_VERSION, EcommerceClassifier, Prepared, prepare
+from ecomstat.classifiers.errors import TrainingDataError
+from ecomstat.classifiers.html import parse_html
+from ecomstat.classifiers.portable import save_model, sha256_file, sha256_files
+from ecomstat.classifiers.reproducible import fit_tfidf
 
 _YES = {"1", "yes", "true", "y"}
 _NO = {"0", "no", "false", "n"}

@@ -22,8 +22,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from classifiers.html import PageDoc
-from classifiers.lexicon import lowered_tokens, tokens
+from ecomstat.classifiers.html import PageDoc
+from ecomstat.classifiers.lexicon import lowered_tokens, tokens
 
 TEXT_CHARS = 8_000  # visible text fed to the text model (the start of the page says most)
 RELIABILITY_CHARS = 4_000  # start of the model text whose words measure vocabulary coverage

@@ -10,17 +10,17 @@ Library entry points (the CLI in ecomstat/cli/classify_products.py is a thin she
 - `ProductClassifier`: the scikit-learn estimator itself
 """
 
-from classifiers.products.classify import (
+from ecomstat.classifiers.products.classify import (
     Prediction,
     StoreResult,
     classify_listings,
     classify_store_products,
     predict,
 )
-from classifiers.products.inputs import Listing, read_labels, read_listings
-from classifiers.products.model import ProductClassifier
-from classifiers.products.registry import LoadedModel, load as load_model
-from classifiers.products.training import train_from_csv
+from ecomstat.classifiers.products.inputs import Listing, read_labels, read_listings
+from ecomstat.classifiers.products.model import ProductClassifier
+from ecomstat.classifiers.products.registry import LoadedModel, load as load_model
+from ecomstat.classifiers.products.training import train_from_csv
 
 __all__ = [
     "LoadedModel",

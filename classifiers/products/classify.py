@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, select
 
-from classifiers.products.coicop import ancestors
-from classifiers.products.inputs import Listing
-from classifiers.products.registry import LoadedModel, register
-from classifiers.products.text import listing_text
+from ecomstat.classifiers.products.coicop import ancestors
+from ecomstat.classifiers.products.inputs import Listing
+from ecomstat.classifiers.products.registry import LoadedModel, register
+from ecomstat.classifiers.products.text import listing_text
 
 TASK = "coicop"
 TARGET_TYPE = "product"
@@ -97,8 +97,8 @@ def classify_store_products(
     in batches of BATCH products. With
     `keep_rows`, `rows` holds each product's id, title, category, confidence and
     needs_review flag, in product id order."""
-    from store import transaction
-    from store.models import Classification, Product
+    from ecomstat.store import transaction
+    from ecomstat.store.models import Classification, Product
 
     model_id = register(engine, loaded)
     result = StoreResult(model_id, loaded.version, 0, 0, 0, 0)

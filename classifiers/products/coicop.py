@@ -42,7 +42,7 @@ def truncate(code: str, to_level: int) -> str:
 @lru_cache(maxsize=1)
 def titles() -> dict[str, str]:
     """COICOP 2018 code -> English title (shipped, see classifiers/data/SOURCE.md)."""
-    path = resources.files("classifiers") / "data" / "coicop2018.csv"
+    path = resources.files("ecomstat.classifiers") / "data" / "coicop2018.csv"
     with path.open(encoding="utf-8") as handle:
         return {row["code"]: row["title"] for row in csv.DictReader(handle)}
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from sklearn.metrics import f1_score
 
-from classifiers.products.classify import predict
-from classifiers.products.coicop import level, truncate
-from classifiers.products.inputs import read_labels
-from classifiers.products.registry import LoadedModel
-from classifiers.products.training import data_sha256
+from ecomstat.classifiers.products.classify import predict
+from ecomstat.classifiers.products.coicop import level, truncate
+from ecomstat.classifiers.products.inputs import read_labels
+from ecomstat.classifiers.products.registry import LoadedModel
+from ecomstat.classifiers.products.training import data_sha256
 
 
 def evaluate_on(loaded: LoadedModel, labels_csv: str | Path, *, threshold: float,

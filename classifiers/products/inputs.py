@@ -14,9 +14,9 @@ from pathlib import Path
 
 from charset_normalizer import from_bytes
 
-from classifiers.errors import TrainingDataError
-from classifiers.products.coicop import clean_code, is_code
-from classifiers.products.text import listing_text
+from ecomstat.classifiers.errors import TrainingDataError
+from ecomstat.classifiers.products.coicop import clean_code, is_code
+from ecomstat.classifiers.products.text import listing_text
 from ecomstat.errors import BadInput
 
 TEXT_COLUMNS = ("title", "breadcrumb", "description")

@@ -40,8 +40,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import train_test_split
 from sklearn.svm import LinearSVC
 
-from classifiers.products.calibration import fit_temperature, holdout_metrics, softmax
-from classifiers.products.text import WORD_TOKENS, char_view, normalise
+from ecomstat.classifiers.products.calibration import fit_temperature, holdout_metrics, softmax
+from ecomstat.classifiers.products.text import WORD_TOKENS, char_view, normalise
 
 BLOCKS = ("char", "word")  # the views, in feature-column order
 BARE_NUMBER = re.compile(r"\d+(?:\.\d+)?")  # a word-view token that is a number and no more

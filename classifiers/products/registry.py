@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from classifiers.errors import ModelFileError, ModelNotFound
-from classifiers.model_files import check_name, first_file, given_path, store_path
-from classifiers.portable import load_model, save_model
-from classifiers.products.model import ProductClassifier
-from classifiers.products.serialise import as_dict, from_dict
+from ecomstat.classifiers.errors import ModelFileError, ModelNotFound
+from ecomstat.classifiers.model_files import check_name, first_file, given_path, store_path
+from ecomstat.classifiers.portable import load_model, save_model
+from ecomstat.classifiers.products.model import ProductClassifier
+from ecomstat.classifiers.products.serialise import as_dict, from_dict
 
 KIND = "products"
 DEFAULT_NAME = "default"
@@ -43,7 +43,7 @@ class LoadedModel:
 
 def shipped_path(name: str = DEFAULT_NAME) -> Path:
     """A model shipped in the package: gzipped JSON (the default is ~6 MB as plain JSON)."""
-    folder = Path(str(resources.files("classifiers") / "models"))
+    folder = Path(str(resources.files("ecomstat.classifiers") / "models"))
     plain = folder / f"{KIND}-{name}.json"
     return plain if plain.is_file() else folder / f"{KIND}-{name}.json.gz"
 
@@ -113,8 +113,8 @@ def load(name: str | None, *, data_dir: Path, engine: Engine | None = None) -> L
 
 def register(engine: Engine, loaded: LoadedModel) -> int:
     """Upsert the model's row in the store (natural key: name, version); returns its id."""
-    from store import transaction
-    from store.registry import upsert_model
+    from ecomstat.store import transaction
+    from ecomstat.store.registry import upsert_model
 
     doc = loaded.document
     with transaction(engine) as session:

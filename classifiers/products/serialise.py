@@ -9,8 +9,8 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
-from classifiers.portable import decode_tfidf, encode_tfidf
-from classifiers.products.model import BLOCKS, ProductClassifier
+from ecomstat.classifiers.portable import decode_tfidf, encode_tfidf
+from ecomstat.classifiers.products.model import BLOCKS, ProductClassifier
 
 QUANT_STEPS = 1023  # coefficient resolution in the model file: 11 bits a weight
 FEATURES = "views/2"  # text views of text.py and BLOCKS; files of other views are refused

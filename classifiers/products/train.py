@@ -23,9 +23,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from classifiers.products import registry
-from classifiers.products.coicop import titles, truncate
-from classifiers.products.training import fit_document
+from ecomstat.classifiers.products import registry
+from ecomstat.classifiers.products.coicop import titles, truncate
+from ecomstat.classifiers.products.training import fit_document
 
 DEFAULT_DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 WDC_CAP = 1200  # per category: keeps 4 narrow web categories from outweighing the rest

@@ -11,10 +11,10 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from classifiers.errors import TrainingDataError
-from classifiers.products import registry
-from classifiers.products.inputs import read_labels
-from classifiers.products.model import ProductClassifier
+from ecomstat.classifiers.errors import TrainingDataError
+from ecomstat.classifiers.products import registry
+from ecomstat.classifiers.products.inputs import read_labels
+from ecomstat.classifiers.products.model import ProductClassifier
 
 
 def data_sha256(texts: Sequence[str], labels: Sequence[str]) -> str:

@@ -24,7 +24,7 @@ def import_(
 
     Design: simple random by default; a `stratum` column with sizes (`stratum_size` column or
     --strata), or an `inclusion_probability` or `weight` column per audited enterprise."""
-    from indicators.audit import import_audit
+    from ecomstat.indicators.audit import import_audit
 
     result = import_audit(state(ctx).engine(), file, name, strata)
     emit_rows(

@@ -46,7 +46,7 @@ def one_line_errors() -> Iterator[None]:
 
 def _load(ctx: typer.Context, name: str | None, threshold: float | None,
           engine: Any = None) -> Any:
-    from classifiers.ecommerce import load_model
+    from ecomstat.classifiers.ecommerce import load_model
 
     settings = state(ctx).settings
     limit = (threshold if threshold is not None
@@ -64,7 +64,7 @@ def classify_page(
 ) -> None:
     """Is each page part of an online shop? One JSON object per input: input, ecommerce,
     probability, evidence."""
-    from classifiers.ecommerce.inputs import FetchLimits, check_inputs, classify_inputs
+    from ecomstat.classifiers.ecommerce.inputs import FetchLimits, check_inputs, classify_inputs
 
     with one_line_errors():
         limits = FetchLimits.from_settings(state(ctx).settings)
@@ -91,7 +91,7 @@ def classify_sites(
     """Label every website with crawled pages in the store: web sales (page predictions
     aggregated to the site), marketplace, social media, online booking, job ads, privacy
     policy, languages, platform. Re-running replaces the same model's labels."""
-    from classifiers.ecommerce.sites import classify_sites as run
+    from ecomstat.classifiers.ecommerce.sites import classify_sites as run
 
     with one_line_errors():
         engine = state(ctx).engine()

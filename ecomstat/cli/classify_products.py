@@ -40,13 +40,13 @@ def _threshold(ctx: typer.Context, value: float | None) -> float:
 def _engine_if_store_exists(ctx: typer.Context):  # noqa: ANN202 - Engine | None
     """The store, only to look up model names there; a missing SQLite file is no error for
     classifying titles from a file."""
-    from store import is_sqlite
+    from ecomstat.store import is_sqlite
 
     url = state(ctx).settings.database_url
     if is_sqlite(url):
         from sqlalchemy.engine import make_url
 
-        from store import normalise_url
+        from ecomstat.store import normalise_url
 
         database = make_url(normalise_url(url)).database
         if not database or not Path(database).exists():
@@ -67,7 +67,7 @@ def classify_titles(
     ] = OutputFormat.json,
 ) -> None:
     """Product titles -> COICOP 2018 code, confidence and a needs_review flag."""
-    from classifiers.products import classify_listings, load_model, read_listings
+    from ecomstat.classifiers.products import classify_listings, load_model, read_listings
 
     settings = state(ctx).settings
     limit = _threshold(ctx, threshold)
@@ -99,7 +99,7 @@ def classify_products(
     """Label every product in the store with a COICOP 2018 code (classification rows,
     task 'coicop'); re-running updates the same rows. Prints a summary, or with --each one
     row (JSON object) per product."""
-    from classifiers.products import classify_store_products, load_model
+    from ecomstat.classifiers.products import classify_store_products, load_model
 
     settings = state(ctx).settings
     limit = _threshold(ctx, threshold)
@@ -128,7 +128,7 @@ def train_products(
     ] = OutputFormat.table,
 ) -> None:
     """Train a product-category model on an office's own labelled titles."""
-    from classifiers.products import train_from_csv
+    from ecomstat.classifiers.products import train_from_csv
 
     settings = state(ctx).settings
     engine = state(ctx).engine()

@@ -52,8 +52,8 @@ class CliState:
         every other one refuses a SQLite file that does not exist, so a misspelt --db is an
         error instead of an empty database."""
         if self._engine is None:
-            from store import make_engine, require_current
-            from store.engine import connect_check
+            from ecomstat.store import make_engine, require_current
+            from ecomstat.store.engine import connect_check
 
             engine = make_engine(self.settings.database_url, create=create)
             connect_check(engine)
@@ -107,7 +107,7 @@ def emit_rows(
             sys.stdout.write("\n")
         return
     if fmt is OutputFormat.csv:
-        from store.formats import spreadsheet_safe  # web-written text: no live formulas
+        from ecomstat.store.formats import spreadsheet_safe  # web-written text: no live formulas
 
         buffer = io.StringIO()
         writer = csv.writer(buffer)

@@ -48,7 +48,7 @@ def crawl_sites_command(
 ) -> None:
     """Crawl enterprise websites (home page + up to --max-pages pages each) into the store."""
     from ecomstat.errors import BadInput
-    from spiders.crawl import crawl_sites
+    from ecomstat.spiders.crawl import crawl_sites
 
     chosen = [name for name, on in (("all", all_sites), ("missing", missing),
                                     ("stale", stale is not None), ("urls", urls is not None)) if on]
@@ -78,7 +78,7 @@ def crawl_shops_command(
 ) -> None:
     """Collect product listings (name, price, currency, availability, brand, GTIN, breadcrumb)."""
     from ecomstat.errors import BadInput
-    from spiders.crawl import crawl_shops
+    from ecomstat.spiders.crawl import crawl_shops
 
     if not resume and not shop_urls and urls is None:
         raise BadInput("give shop URLs or --urls FILE")

@@ -16,7 +16,7 @@ def db_upgrade(
     revision: Annotated[str, typer.Argument(help="Target revision.")] = "head",
 ) -> None:
     """Create the schema or bring it up to date (Alembic migrations)."""
-    from store import current_revision, upgrade
+    from ecomstat.store import current_revision, upgrade
 
     engine = state(ctx).engine(check_schema=False, create=True)  # the command that makes a store
     before = current_revision(engine)
@@ -27,7 +27,7 @@ def db_upgrade(
 @app.command("status")
 def db_status(ctx: typer.Context) -> None:
     """Show the schema revision of the database and the newest one available."""
-    from store import current_revision, head_revision
+    from ecomstat.store import current_revision, head_revision
 
     engine = state(ctx).engine(check_schema=False)  # a missing SQLite file is refused, not created
     typer.echo(f"current: {current_revision(engine) or 'empty'}  head: {head_revision()}")
@@ -44,7 +44,7 @@ def db_create_reader(
     """PostgreSQL: create or update a login role that can only SELECT the documented views
     and tables; prints the URL to hand to economists (never hand them the owner's)."""
     from ecomstat.errors import BadInput
-    from store.readers import check_role_name, create_reader, refuse_sqlite
+    from ecomstat.store.readers import check_role_name, create_reader, refuse_sqlite
 
     st = state(ctx)
     refuse_sqlite(st.settings.database_url)  # before reading a password or opening a file

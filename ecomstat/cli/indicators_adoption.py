@@ -9,10 +9,10 @@ import typer
 
 from ecomstat.cli.common import OutputFormat, emit_rows, err_console, state
 from ecomstat.cli.indicators import app
-from indicators.methods import Method
+from ecomstat.indicators.methods import Method
 
 if TYPE_CHECKING:
-    from indicators.results import IndicatorRecord
+    from ecomstat.indicators.results import IndicatorRecord
 
 # NumPy, SQLAlchemy and the estimators are imported inside the commands: `ecomstat` starts faster.
 
@@ -50,9 +50,9 @@ def build(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Estimate the e-commerce adoption indicators (all breakdowns) and store them."""
-    from indicators.adoption import RANDOM_STATE, REPLICATES, BuildOptions, build_adoption
-    from indicators.errors import InvalidIndicatorInput
-    from indicators.units import Scope
+    from ecomstat.indicators.adoption import RANDOM_STATE, REPLICATES, BuildOptions, build_adoption
+    from ecomstat.indicators.errors import InvalidIndicatorInput
+    from ecomstat.indicators.units import Scope
 
     st = state(ctx)
     settings = st.settings
@@ -102,7 +102,7 @@ def show(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Show stored indicator values (JSON lines include breakdown and provenance)."""
-    from indicators.results import read_values
+    from ecomstat.indicators.results import read_values
 
     records = read_values(state(ctx).engine(), indicator=indicator, period=period, method=method)
     if not records:
@@ -129,7 +129,7 @@ def compare(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Compare stored web-based values with survey estimates, cell by cell (z-test of the difference)."""
-    from indicators.survey import Verdict, compare_with_store, definition_notes
+    from ecomstat.indicators.survey import Verdict, compare_with_store, definition_notes
 
     comparisons = compare_with_store(state(ctx).engine(), survey, period=period, method=method,
                                      store=store)

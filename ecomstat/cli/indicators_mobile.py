@@ -73,7 +73,7 @@ def _checked(
 ) -> float:
     """The option's value, else the setting's, checked for finiteness and plausibility here so
     that a refusal names the one the user gave (one line, exit 2)."""
-    from indicators.errors import InvalidIndicatorInput
+    from ecomstat.indicators.errors import InvalidIndicatorInput
 
     settings = state(ctx).settings
     if value is not None and option is not None:
@@ -87,7 +87,7 @@ def _period(period: Optional[str]) -> str:
 
 
 def _store(ctx: typer.Context, records: list, what: str) -> None:
-    from indicators.results import write_values
+    from ecomstat.indicators.results import write_values
 
     _ = [record.breakdown_key for record in records]  # bad keys fail before the store opens
     written = write_values(state(ctx).engine(), records)
@@ -157,9 +157,9 @@ def coverage(
 
     With --store the values are written as indicator SDG_9_c_1.
     """
-    from indicators.coverage import AREA_SAMPLES, GRID_CELL_M, coverage_records, run_coverage
-    from indicators.coverage_checks import OUTSIDE_PCT
-    from indicators.coverage_io import CELL_RANGE_M
+    from ecomstat.indicators.coverage import AREA_SAMPLES, GRID_CELL_M, coverage_records, run_coverage
+    from ecomstat.indicators.coverage_checks import OUTSIDE_PCT
+    from ecomstat.indicators.coverage_io import CELL_RANGE_M
 
     settings = state(ctx).settings
     default_range_m = _checked(
@@ -298,8 +298,8 @@ def internet_use(
 
     With --store the values are written as indicator SDG_17_8_1.
     """
-    from indicators.internet_use import MIN_COUNT, internet_use_records, run_internet_use
-    from indicators.internet_use_interval import REPLICATES, SEED
+    from ecomstat.indicators.internet_use import MIN_COUNT, internet_use_records, run_internet_use
+    from ecomstat.indicators.internet_use_interval import REPLICATES, SEED
 
     result = run_internet_use(
         usage,

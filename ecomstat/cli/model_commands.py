@@ -32,7 +32,7 @@ def list_models(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Models shipped with ecomstat, in the data dir, and recorded in the store."""
-    from classifiers.catalog import list_models as run
+    from ecomstat.classifiers.catalog import list_models as run
 
     with one_line_errors():
         rows = run(_data_dir(ctx), state(ctx).engine())
@@ -47,7 +47,7 @@ def show_model(
     kind: Annotated[Optional[str], typer.Option("--kind", help="ecommerce or products.")] = None,
 ) -> None:
     """The model card: version, training-data hash, metrics, parameters (JSON)."""
-    from classifiers.catalog import show_model as run
+    from ecomstat.classifiers.catalog import show_model as run
 
     with one_line_errors():
         card = run(name, _data_dir(ctx), kind)
@@ -68,9 +68,9 @@ def evaluate_model(
     """Score a model on labelled data (no refitting), one JSON object: an e-commerce model on
     labelled pages (precision, recall, F1, ROC AUC, Brier), a products model on a
     title,category CSV (accuracy, macro-F1, share flagged for review)."""
-    from classifiers.ecommerce import load_model
-    from classifiers.ecommerce.evaluate import evaluate_on
-    from classifiers.products.evaluate import is_titles_csv
+    from ecomstat.classifiers.ecommerce import load_model
+    from ecomstat.classifiers.ecommerce.evaluate import evaluate_on
+    from ecomstat.classifiers.products.evaluate import is_titles_csv
 
     settings = state(ctx).settings
     if kind not in (None, "ecommerce", "products"):
@@ -88,8 +88,8 @@ def evaluate_model(
 
 def _evaluate_products(ctx: typer.Context, name: str, labels: Path,
                        threshold: float | None) -> None:
-    from classifiers.products import load_model
-    from classifiers.products.evaluate import evaluate_on
+    from ecomstat.classifiers.products import load_model
+    from ecomstat.classifiers.products.evaluate import evaluate_on
 
     settings = state(ctx).settings
     limit = (threshold if threshold is not None
@@ -111,8 +111,8 @@ def train_ecommerce(
 ) -> None:
     """Train an e-commerce model on your own labelled pages; writes
     ECOMSTAT_DATA_DIR/models/ecommerce-NAME.json and records it in the store."""
-    from classifiers.ecommerce.registry import check_name, load_model, register, user_path
-    from classifiers.ecommerce.training import train_model
+    from ecomstat.classifiers.ecommerce.registry import check_name, load_model, register, user_path
+    from ecomstat.classifiers.ecommerce.training import train_model
 
     with one_line_errors():
         check_name(name)

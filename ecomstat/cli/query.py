@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ecomstat.cli.common import OutputFormat, emit_rows, state
-from store.formats import ExportFormat
+from ecomstat.store.formats import ExportFormat
 
 app = typer.Typer()
 
@@ -19,7 +19,7 @@ def query(
 ) -> None:
     """Run one read-only SELECT against the results database: the statement is parsed first and
     anything else is refused before it runs; ECOMSTAT_QUERY_TIMEOUT limits its time."""
-    from store.query import query_timeout, readonly_rows
+    from ecomstat.store.query import query_timeout, readonly_rows
 
     settings = state(ctx).settings
     with readonly_rows(settings.database_url, sql, timeout=query_timeout(settings)) as (
@@ -35,7 +35,7 @@ def export(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output file.")] = ...,  # type: ignore[assignment]
 ) -> None:
     """Export a table or view to CSV, JSON lines or Parquet."""
-    from store.query import export_relation
+    from ecomstat.store.query import export_relation
 
     st = state(ctx)
     st.engine()  # make sure the schema exists

@@ -11,7 +11,7 @@ from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, progres
 from ecomstat.cli.register import app
 
 if TYPE_CHECKING:
-    from register.importer import ImportSummary
+    from ecomstat.register.importer import ImportSummary
 
 
 def _print_summary(summary: ImportSummary) -> None:
@@ -54,7 +54,7 @@ def register_import(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Validate a register CSV and import it as a new snapshot (all or nothing)."""
-    from register.importer import import_register
+    from ecomstat.register.importer import import_register
 
     engine = state(ctx).engine(create=True)  # importing the register may start a new store
     with progress(transient=True) as bar:
@@ -89,7 +89,7 @@ def register_list(
     ] = None,
 ) -> None:
     """List enterprises of the register (ordered by id)."""
-    from register.listing import list_enterprises
+    from ecomstat.register.listing import list_enterprises
 
     columns, rows = list_enterprises(
         state(ctx).engine(), country=country, nace_section=nace_section, limit=limit

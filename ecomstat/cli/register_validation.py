@@ -27,7 +27,7 @@ def candidates(
         "--format", "-f", help="json: one object per enterprise; csv/table: one row per candidate.")] = OutputFormat.json,
 ) -> None:
     """Print candidate website URLs per enterprise (best first, no network)."""
-    from register.candidates import candidates_for_file
+    from ecomstat.register.candidates import candidates_for_file
 
     def warn(message: str) -> None:  # an unknown country: one line per country, not an abort
         err_console.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
@@ -50,7 +50,7 @@ def discover(
 ) -> None:
     """Find websites of enterprises without one: candidates, probed through the crawler."""
     from ecomstat.discovery import probe_with_spider
-    from register.discover import discover as run
+    from ecomstat.register.discover import discover as run
 
     st = state(ctx)
     err_console.print("probing candidate domains through the url_probe spider ...")
@@ -72,8 +72,8 @@ def match(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Link crawled websites to enterprises (calibrated match probability, best site each)."""
-    from register.match_store import match_store
-    from register.scorer import MatchScorer
+    from ecomstat.register.match_store import match_store
+    from ecomstat.register.scorer import MatchScorer
 
     st = state(ctx)
     settings = st.settings if threshold is None else st.settings.copy_with(ECOMSTAT_MATCH_THRESHOLD=threshold)
@@ -87,7 +87,7 @@ def validate(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Store validation findings: website status and register fields the web contradicts."""
-    from register.validation import validate as run
+    from ecomstat.register.validation import validate as run
 
     _summary(run(state(ctx).engine()), fmt)
 
@@ -99,7 +99,7 @@ def report(
     verdict: Annotated[Optional[list[str]], typer.Option("--verdict", help="Only these verdicts (repeatable).")] = None,
 ) -> None:
     """Export the register-staff worklist (most certain first)."""
-    from register.report import write_report
+    from ecomstat.register.report import write_report
 
     n = write_report(state(ctx).engine(), out, verdict)
     typer.echo(f"wrote {n} findings to {out}")
@@ -112,7 +112,7 @@ def evaluate(
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """URL-finding precision, recall and F1 of the linked websites against a ground truth."""
-    from register.evaluate import url_finding_scores
+    from ecomstat.register.evaluate import url_finding_scores
 
     scores = url_finding_scores(state(ctx).engine(), truth)
     rows = [(group, s["precision"], s["recall"], s["f1"], s["tp"], s["fp"], s["fn"])

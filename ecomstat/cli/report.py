@@ -21,7 +21,7 @@ def report(
     survey: Annotated[Optional[Path], typer.Option(help="Survey estimates CSV to compare with (see `indicators compare`).")] = None,
 ) -> None:
     """Write a self-contained HTML report: adoption with CIs, coverage, classifier quality, crawls."""
-    from indicators.report import write_report
+    from ecomstat.indicators.report import write_report
 
     path = write_report(state(ctx).engine(), out, period=period, method=method, survey=survey)
     typer.echo(f"wrote {path}")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from ecomstat.cli.common import OutputFormat, emit_json_line, emit_rows, state
-from scheduler.steps import STEPS
+from ecomstat.scheduler.steps import STEPS
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -18,8 +18,8 @@ service_app = typer.Typer(help="The scheduler service that runs the campaigns.",
 
 
 def _campaigns() -> ModuleType:
-    """scheduler.campaigns loads APScheduler and SQLAlchemy: only when a command runs."""
-    from scheduler import campaigns
+    """ecomstat.scheduler.campaigns loads APScheduler and SQLAlchemy: only when a command runs."""
+    from ecomstat.scheduler import campaigns
 
     return campaigns
 
@@ -39,7 +39,7 @@ def add(
 ) -> None:
     """Add a campaign: a cron trigger and the steps it runs in order."""
     st = state(ctx)
-    from scheduler.campaigns import CampaignSpec
+    from ecomstat.scheduler.campaigns import CampaignSpec
 
     spec = CampaignSpec(name, cron, steps.split(","), select, max_pages, retries, retry_delay, step_timeout, command)
     campaign = _campaigns().add(st.engine(), st.settings.database_url, spec)
@@ -66,7 +66,7 @@ def edit(
              "retry_delay": retry_delay, "step_timeout": step_timeout, "command": command}
     changes = {key: value for key, value in given.items() if value is not None}
     if not changes:
-        from scheduler.errors import InvalidCampaign
+        from ecomstat.scheduler.errors import InvalidCampaign
 
         raise InvalidCampaign("nothing to change: give at least one option (see --help)")
     campaign = _campaigns().edit(st.engine(), st.settings.database_url, name, changes)
@@ -110,13 +110,13 @@ def remove(ctx: typer.Context, name: str) -> None:
 def run_now(ctx: typer.Context, name: str) -> None:
     """Run a campaign now, in this process (refused while a run of it is going on); SIGTERM or
     Ctrl-C interrupts the current step and records the run as interrupted."""
-    from scheduler.jobs import run_now as run_in_this_process
+    from ecomstat.scheduler.jobs import run_now as run_in_this_process
 
     st = state(ctx)
     engine = st.engine()
     run_id = run_in_this_process(engine, st.settings.database_url, _campaigns().get(engine, name))
     if run_id is None:
-        from scheduler.errors import CampaignBusy
+        from ecomstat.scheduler.errors import CampaignBusy
 
         raise CampaignBusy(f"campaign {name} is already running")
     _, run = _campaigns().history(engine, name, limit=1)[0]
@@ -162,7 +162,7 @@ def _step_text(step: dict[str, Any]) -> str:
 @service_app.command("start")
 def start(ctx: typer.Context) -> None:
     """Run the scheduler service until SIGTERM/Ctrl-C (runs campaigns on their cron triggers)."""
-    from scheduler.service import SchedulerService
+    from ecomstat.scheduler.service import SchedulerService
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     st = state(ctx)

@@ -19,7 +19,7 @@ def worker_command(
     hostname: Annotated[Optional[str], typer.Option("--hostname", help="Worker name (default celery@host).")] = None,
 ) -> None:
     """Crawl queued site batches, one at a time, each in a subprocess; runs until stopped."""
-    from spiders.distributed import run_worker
+    from ecomstat.spiders.distributed import run_worker
 
     st = state(ctx)
     st.engine()  # schema up to date before the first batch

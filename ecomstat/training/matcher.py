@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from register.features import FEATURES, pair_features
-from register.fodors_zagats import load_pairs
-from register.scorer import MatchScorer
+from ecomstat.register.features import FEATURES, pair_features
+from ecomstat.register.fodors_zagats import load_pairs
+from ecomstat.register.scorer import MatchScorer
 
 MODEL_VERSION = "match-lr-1"
 

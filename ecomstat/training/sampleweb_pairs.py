@@ -14,11 +14,11 @@ import urllib.request
 import numpy as np
 
 from ecomstat.urls import registered_domain, same_site
-from register.blocking import candidate_pairs
-from register.blocklist import load_webmail
-from register.extract import extract_site_facts, page_priority
-from register.features import FEATURES, RegisterRecord, pair_features
-from register.match_store import site_country
+from ecomstat.register.blocking import candidate_pairs
+from ecomstat.register.blocklist import load_webmail
+from ecomstat.register.extract import extract_site_facts, page_priority
+from ecomstat.register.features import FEATURES, RegisterRecord, pair_features
+from ecomstat.register.match_store import site_country
 
 
 def _fetch(opener: urllib.request.OpenerDirector, url: str) -> tuple[str, str] | None:
@@ -32,7 +32,7 @@ def _fetch(opener: urllib.request.OpenerDirector, url: str) -> tuple[str, str] |
 def sample_web_pairs(n: int, seed: int, max_legal_pages: int = 4,
                      augment: bool = True) -> tuple[np.ndarray, np.ndarray]:
     from ecomstat.sampleweb import SampleWebServer, generate
-    from spiders.extract import extract_page
+    from ecomstat.spiders.extract import extract_page
 
     pop = generate(n, seed)
     truth = {t.id: t for t in pop.truth}

@@ -18,15 +18,15 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlalchemy import Engine, select, text
 
-from indicators.adoption import INDICATORS
-from indicators.errors import InvalidIndicatorInput
-from indicators.methods import PREFERENCE, SURVEY_METHOD
-from indicators.report import charts
-from indicators.results import IndicatorRecord, read_values
-from indicators.survey import compare, definition_notes, read_survey
-from indicators.units import SIZE_CLASSES
-from store.engine import transaction
-from store.models import Model
+from ecomstat.indicators.adoption import INDICATORS
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.methods import PREFERENCE, SURVEY_METHOD
+from ecomstat.indicators.report import charts
+from ecomstat.indicators.results import IndicatorRecord, read_values
+from ecomstat.indicators.survey import compare, definition_notes, read_survey
+from ecomstat.indicators.units import SIZE_CLASSES
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import Model
 
 ADOPTION_CODES = [d.code for d in INDICATORS]
 ADOPTION_LABELS = {"ECOM_WEBSITE": "website", "ECOM_WEB_SALES": "web sales",
@@ -211,7 +211,7 @@ def build_context(engine: Engine, *, period: str | None = None, method: str | No
 
 def render_report(engine: Engine, *, period: str | None = None, method: str | None = None,
                   survey: Path | None = None) -> str:
-    env = Environment(loader=PackageLoader("indicators.report", "templates"),
+    env = Environment(loader=PackageLoader("ecomstat.indicators.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
     env.filters["num"] = lambda v, d=1: "" if v is None else f"{v:.{d}f}"
     return env.get_template("report.html.j2").render(

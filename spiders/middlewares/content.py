@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from spiders.extract import looks_binary
-from spiders.outcomes import NotHtml
+from ecomstat.spiders.extract import looks_binary
+from ecomstat.spiders.outcomes import NotHtml
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 

@@ -18,10 +18,10 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse
 
-from spiders.extract import looks_binary
-from spiders.outcomes import CONNECTION_ERROR, OutcomeIgnore, RefusedPrivate, TimedOut, TooLarge
-from spiders.render.browser import CHROMIUM_ARGS, BrowserPool, default_concurrency
-from spiders.render.job import (Fetched, Refused, RenderJob, RenderLimits, RenderTimedOut,
+from ecomstat.spiders.extract import looks_binary
+from ecomstat.spiders.outcomes import CONNECTION_ERROR, OutcomeIgnore, RefusedPrivate, TimedOut, TooLarge
+from ecomstat.spiders.render.browser import CHROMIUM_ARGS, BrowserPool, default_concurrency
+from ecomstat.spiders.render.job import (Fetched, Refused, RenderJob, RenderLimits, RenderTimedOut,
                                 RenderTooLarge)
 
 logger = logging.getLogger(__name__)

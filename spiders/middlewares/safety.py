@@ -21,7 +21,7 @@ from ecomstat.netsafety import (
     normalise_host,
 )
 from ecomstat.netsafety import parse_address as _parse_address
-from spiders.outcomes import DnsFailure, RefusedPrivate
+from ecomstat.spiders.outcomes import DnsFailure, RefusedPrivate
 
 __all__ = ["PrivateAddressMiddleware", "SafetyRule", "host_allowed", "is_address", "is_private"]
 

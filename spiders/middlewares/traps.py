@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from spiders.outcomes import TrapRefused
-from spiders.traps import TrapDetector
+from ecomstat.spiders.outcomes import TrapRefused
+from ecomstat.spiders.traps import TrapDetector
 
 
 class TrapMiddleware:

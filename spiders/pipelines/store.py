@@ -18,10 +18,10 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from spiders.items import PageItem, ProductItem, SiteDone
-from spiders.pipelines.writer import writer_for
-from spiders.runs import SiteResult, write_sites
-from store import make_engine
+from ecomstat.spiders.items import PageItem, ProductItem, SiteDone
+from ecomstat.spiders.pipelines.writer import writer_for
+from ecomstat.spiders.runs import SiteResult, write_sites
+from ecomstat.store import make_engine
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ class StorePipeline:
             writer_for(self.crawler).submit(partial(self._write_products, products))
 
     def _write_products(self, products: list[ProductItem]) -> None:
-        from spiders.products import write_products
+        from ecomstat.spiders.products import write_products
 
         write_products(self.engine, self.run_id, products)
         self.crawler.stats.inc_value("ecomstat/store/products", len(products))

@@ -11,9 +11,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from spiders.items import PageItem
-from spiders.pipelines.writer import writer_for
-from store.warc import WarcFileWriter
+from ecomstat.spiders.items import PageItem
+from ecomstat.spiders.pipelines.writer import writer_for
+from ecomstat.store.warc import WarcFileWriter
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
 
-from spiders.render.browser import Slot, quietly
+from ecomstat.spiders.render.browser import Slot, quietly
 
 logger = logging.getLogger(__name__)
 

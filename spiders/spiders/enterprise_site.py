@@ -23,15 +23,15 @@ from scrapy.http import Response
 
 from ecomstat.errors import BadInput
 from ecomstat.urls import registered_domain
-from spiders import outcomes
-from spiders.claims import claim_sites, release_claims, worker_name
+from ecomstat.spiders import outcomes
+from ecomstat.spiders.claims import claim_sites, release_claims, worker_name
 from ecomstat.encoding import decode_html
-from spiders.extract import PageContent, extract_page, warm_up
-from spiders.items import PageItem, SiteDone
-from spiders.links import rank_links
-from spiders.runs import create_run, select_websites
-from spiders.traps import TrapDetector
-from store import make_engine, upgrade
+from ecomstat.spiders.extract import PageContent, extract_page, warm_up
+from ecomstat.spiders.items import PageItem, SiteDone
+from ecomstat.spiders.links import rank_links
+from ecomstat.spiders.runs import create_run, select_websites
+from ecomstat.spiders.traps import TrapDetector
+from ecomstat.store import make_engine, upgrade
 
 
 OPEN_SITES_PER_REQUEST = 2  # sites a crawl process keeps open per concurrent request

@@ -15,10 +15,10 @@ from urllib.parse import urlsplit
 
 from scrapy.http import Response
 
-from spiders.items import ProductItem
-from spiders.links import is_page_url
-from spiders.products import breadcrumb_of, products_from_markup, products_from_structured
-from spiders.spiders.enterprise_site import EnterpriseSiteSpider, SiteState
+from ecomstat.spiders.items import ProductItem
+from ecomstat.spiders.links import is_page_url
+from ecomstat.spiders.products import breadcrumb_of, products_from_markup, products_from_structured
+from ecomstat.spiders.spiders.enterprise_site import EnterpriseSiteSpider, SiteState
 
 PAGINATION_TEXT = re.compile(r"^(next|weiter|nächste|suivant|siguiente|successivo|próxima|"
                              r"volgende|następna|berikutnya|›|»|>|>>)\b", re.I)

@@ -24,8 +24,8 @@ import scrapy
 from scrapy.http import Response
 
 from ecomstat.encoding import decode_html
-from spiders import outcomes
-from spiders.extract import extract_page
+from ecomstat.spiders import outcomes
+from ecomstat.spiders.extract import extract_page
 
 TEXT_CHARS = 4000
 MAX_LINKS = 60
@@ -35,7 +35,7 @@ class UrlProbeSpider(scrapy.Spider):
     name = "url_probe"
     custom_settings = {
         "ITEM_PIPELINES": {},  # results go to the output file, not the page table
-        "EXTENSIONS": {"spiders.extensions.RunStatsExtension": None},
+        "EXTENSIONS": {"ecomstat.spiders.extensions.RunStatsExtension": None},
         "RETRY_TIMES": 0,
         "DOWNLOAD_TIMEOUT": 15,
         "DNS_TIMEOUT": 5,

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from store.models import Base
+from ecomstat.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -11,7 +11,7 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        from store.engine import make_engine
+        from ecomstat.store.engine import make_engine
 
         engine = make_engine(config.get_main_option("sqlalchemy.url"))
         with engine.begin() as connection:

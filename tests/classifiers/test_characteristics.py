@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers.characteristics import marketplace_store, site_characteristics, social_profile
-from classifiers.html import from_stored, parse_html
+from ecomstat.classifiers.characteristics import marketplace_store, site_characteristics, social_profile
+from ecomstat.classifiers.html import from_stored, parse_html
 
 
 @pytest.mark.parametrize("url, network", [

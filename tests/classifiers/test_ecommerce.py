@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from classifiers.ecommerce import EcommerceClassifier, EcommerceModel, prepare
-from classifiers.ecommerce.registry import shipped_path
-from classifiers.ecommerce.signals import extract_signals
-from classifiers.html import MAX_TEXT_CHARS, parse_html
-from classifiers.portable import load_model as load_document
-from classifiers.portable import save_model
+from ecomstat.classifiers.ecommerce import EcommerceClassifier, EcommerceModel, prepare
+from ecomstat.classifiers.ecommerce.registry import shipped_path
+from ecomstat.classifiers.ecommerce.signals import extract_signals
+from ecomstat.classifiers.html import MAX_TEXT_CHARS, parse_html
+from ecomstat.classifiers.portable import load_model as load_document
+from ecomstat.classifiers.portable import save_model
 from ecomstat.cli import app
 
 from ecommerce_fixtures import (  # noqa: E402

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from classifiers.ecommerce import classify_html, load_model
-from classifiers.ecommerce.inputs import read_input
-from classifiers.ecommerce.signals import extract_signals
-from classifiers.fetch import FetchLimits, TooLarge
-from classifiers.html import parse_html, squash
+from ecomstat.classifiers.ecommerce import classify_html, load_model
+from ecomstat.classifiers.ecommerce.inputs import read_input
+from ecomstat.classifiers.ecommerce.signals import extract_signals
+from ecomstat.classifiers.fetch import FetchLimits, TooLarge
+from ecomstat.classifiers.html import parse_html, squash
 from ecomstat.cli import app
 
 from ecommerce_fixtures import serve_directory, shop_page  # noqa: E402
@@ -156,9 +156,9 @@ def test_button_labels_are_the_squashed_start_of_their_text() -> None:
 
 
 def test_classify_sites_refuses_an_unknown_website_id(tmp_path: Path) -> None:
-    from store import make_engine, transaction
-    from store.migrate import upgrade
-    from store.models import Classification, Page, Website
+    from ecomstat.store import make_engine, transaction
+    from ecomstat.store.migrate import upgrade
+    from ecomstat.store.models import Classification, Page, Website
 
     db = f"sqlite:///{tmp_path / 'e.db'}"
     engine = make_engine(db)

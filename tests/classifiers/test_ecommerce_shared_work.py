@@ -11,15 +11,15 @@ from dataclasses import replace
 
 import pytest
 
-from classifiers.characteristics import site_characteristics
-from classifiers.links import Resolver
-from classifiers.ecommerce import load_model, prepare
-from classifiers.ecommerce.signals import ADD_TO_CART, add_to_cart_buttons, extract_signals
-from classifiers.ecommerce.sites import long_lived_frozen
-from classifiers.ecommerce.words import (RELIABILITY_CHARS, TEXT_CHARS, WORDS, letter_words,
+from ecomstat.classifiers.characteristics import site_characteristics
+from ecomstat.classifiers.links import Resolver
+from ecomstat.classifiers.ecommerce import load_model, prepare
+from ecomstat.classifiers.ecommerce.signals import ADD_TO_CART, add_to_cart_buttons, extract_signals
+from ecomstat.classifiers.ecommerce.sites import long_lived_frozen
+from ecomstat.classifiers.ecommerce.words import (RELIABILITY_CHARS, TEXT_CHARS, WORDS, letter_words,
                                          model_text, page_words, prefix_tokens)
-from classifiers.html import Form, Link, PageDoc, parse_html
-from classifiers.lexicon import tokens
+from ecomstat.classifiers.html import Form, Link, PageDoc, parse_html
+from ecomstat.classifiers.lexicon import tokens
 
 from ecommerce_fixtures import WORDS as LANGUAGES  # noqa: E402
 from ecommerce_fixtures import article_page, service_page, shop_page  # noqa: E402
@@ -135,7 +135,7 @@ def test_long_lived_objects_are_frozen_only_while_classifying() -> None:
 
 
 def test_find_prices_equals_the_price_regex() -> None:
-    from classifiers.ecommerce.signals import PRICE, find_prices
+    from ecomstat.classifiers.ecommerce.signals import PRICE, find_prices
 
     rng = random.Random(5)
     # digits (also non-ASCII decimal ones), separators, spaces, every currency's letters and
@@ -152,7 +152,7 @@ def test_find_prices_equals_the_price_regex() -> None:
 
 
 def test_cart_url_search_on_lower_cased_ascii_equals_the_case_insensitive_regex() -> None:
-    from classifiers.ecommerce.signals import CART_URL, _search_cart_url
+    from ecomstat.classifiers.ecommerce.signals import CART_URL, _search_cart_url
 
     rng = random.Random(3)
     parts = ["/", "Cart", "CART", "cart", "?", "&", "=", "#", ".", "\n", "Add-To-Cart", "x",

@@ -10,9 +10,9 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from store.warc import WarcFileWriter
-from store import transaction
-from store.models import Classification, Model, Page, Website
+from ecomstat.store.warc import WarcFileWriter
+from ecomstat.store import transaction
+from ecomstat.store.models import Classification, Model, Page, Website
 
 runner = CliRunner()
 

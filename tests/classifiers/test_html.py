@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from classifiers import html
-from classifiers.html import MAX_TEXT_CHARS, Form, Link, parse_html, squash
+from ecomstat.classifiers import html
+from ecomstat.classifiers.html import MAX_TEXT_CHARS, Form, Link, parse_html, squash
 
 PAGE = b"""<!doctype html><html lang="DE" class="no-js"><head><title> Tee   Shop </title>
 <meta name="Description" content="Tea"><meta property="og:type" content="product">

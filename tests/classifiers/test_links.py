@@ -10,8 +10,8 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from classifiers.html import Link, parse_html
-from classifiers.links import Resolver, split_link
+from ecomstat.classifiers.html import Link, parse_html
+from ecomstat.classifiers.links import Resolver, split_link
 from ecomstat.urls import registered_domain
 
 PAGES = ["https://a.example/x/y.html", "http://a.example/x/", "https://a.example",

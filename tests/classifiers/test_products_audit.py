@@ -10,11 +10,11 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from classifiers.products.inputs import read_listings
+from ecomstat.classifiers.products.inputs import read_listings
 from ecomstat.cli import app
 from ecomstat.errors import BadInput
-from store import transaction
-from store.models import Product
+from ecomstat.store import transaction
+from ecomstat.store.models import Product
 
 from products_fixtures import labelled_titles, write_labels  # noqa: E402
 

@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 from products_fixtures import write_labels  # noqa: E402
 
 from ecomstat.cli import app  # noqa: E402
-from store import transaction  # noqa: E402
-from store.models import Classification, Model, Product  # noqa: E402
+from ecomstat.store import transaction  # noqa: E402
+from ecomstat.store.models import Classification, Model, Product  # noqa: E402
 
 runner = CliRunner()
 
@@ -60,7 +60,7 @@ def test_train_writes_a_model_file_and_a_model_row(trained: dict[str, str]) -> N
     assert summary["name"] == "office" and summary["n_classes"] == 5
     assert Path(summary["path"]).is_file()
     assert Path(summary["path"]).parent == Path(trained["ECOMSTAT_DATA_DIR"]) / "models"
-    from store import make_engine
+    from ecomstat.store import make_engine
 
     engine = make_engine(trained["db"])
     with engine.connect() as conn:
@@ -118,7 +118,7 @@ def test_default_model_ships_and_classifies(workdir: Path) -> None:
 
 
 def engine_for(trained: dict[str, str]) -> Engine:
-    from store import make_engine
+    from ecomstat.store import make_engine
 
     return make_engine(trained["db"])
 
@@ -203,14 +203,14 @@ def test_classify_products_pages_through_the_store(trained: dict[str, str], sqli
     batches is labelled once, and a second run updates the same rows."""
     from sqlalchemy import insert
 
-    from classifiers.products import classify as classify_module
+    from ecomstat.classifiers.products import classify as classify_module
 
     monkeypatch.setattr(classify_module, "BATCH", 7)
     titles = ["Vollmilch 3,5% 1 l", "Rotwein trocken 0,75 l", "Hundefutter 2 kg", "Zahnpasta 75 ml"]
     with sqlite_engine.begin() as connection:
         connection.execute(insert(Product), [{"url": f"http://shop.test/p{i}", "name": titles[i % 4]}
                                              for i in range(30)])
-    from classifiers.products.registry import read_model
+    from ecomstat.classifiers.products.registry import read_model
 
     loaded = read_model(Path(trained["ECOMSTAT_DATA_DIR"]) / "models" / "products-office.json")
     first = classify_module.classify_store_products(sqlite_engine, loaded, threshold=0.5)

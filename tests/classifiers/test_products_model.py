@@ -10,13 +10,13 @@ from sklearn.base import clone
 
 from products_fixtures import labelled_titles  # noqa: E402
 
-from classifiers.errors import ModelFileError  # noqa: E402
-from classifiers.products import registry  # noqa: E402
-from classifiers.products.coicop import ancestors, is_code, level, title  # noqa: E402
-from classifiers.products.model import ProductClassifier, prepare  # noqa: E402
-from classifiers.products.serialise import decode_row, encode_row  # noqa: E402
-from classifiers.products.text import char_view, fold, listing_text, normalise  # noqa: E402
-from classifiers.products.training import fit_document  # noqa: E402
+from ecomstat.classifiers.errors import ModelFileError  # noqa: E402
+from ecomstat.classifiers.products import registry  # noqa: E402
+from ecomstat.classifiers.products.coicop import ancestors, is_code, level, title  # noqa: E402
+from ecomstat.classifiers.products.model import ProductClassifier, prepare  # noqa: E402
+from ecomstat.classifiers.products.serialise import decode_row, encode_row  # noqa: E402
+from ecomstat.classifiers.products.text import char_view, fold, listing_text, normalise  # noqa: E402
+from ecomstat.classifiers.products.training import fit_document  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,7 @@ def test_a_bare_number_is_weak_evidence(data) -> None:
 
 
 def test_shipped_model_doubts_what_it_never_saw() -> None:
-    from classifiers.products.classify import predict
+    from ecomstat.classifiers.products.classify import predict
 
     loaded = registry.read_model(registry.shipped_path())
     unknown = ["12345", "2024", "8594001021499", "xkqzv wptrl", "холодильник", "木製の椅子", "!!!"]
@@ -147,7 +147,7 @@ def test_broken_model_files_are_clear_errors(tmp_path: Path) -> None:
 
 
 def test_backoff_answers_with_a_sure_parent() -> None:
-    from classifiers.products.classify import _backoff
+    from ecomstat.classifiers.products.classify import _backoff
 
     classes = np.array(["01.1.1.1", "01.1.1.2", "01.1.2.1", "02.1.3.0"])
     # unsure between two cereals subclasses, sure it is a cereal (01.1.1)
@@ -159,8 +159,8 @@ def test_backoff_answers_with_a_sure_parent() -> None:
 
 
 def test_shipped_default_model_is_portable_and_documented() -> None:
-    from classifiers.portable import load_model
-    from classifiers.products.coicop import titles as coicop_titles
+    from ecomstat.classifiers.portable import load_model
+    from ecomstat.classifiers.products.coicop import titles as coicop_titles
 
     path = registry.shipped_path()
     assert path.stat().st_size < 4_000_000

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from classifiers.reproducible import GroupFolds, fit_tfidf
+from ecomstat.classifiers.reproducible import GroupFolds, fit_tfidf
 
 WORDS = [f"w{i:03d}" for i in range(300)]
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from classifiers.ecommerce.model import EcommerceModel
-from classifiers.ecommerce.registry import shipped_path
-from classifiers.ecommerce.training import load_labelled_pages, train_model, trained_with
+from ecomstat.classifiers.ecommerce.model import EcommerceModel
+from ecomstat.classifiers.ecommerce.registry import shipped_path
+from ecomstat.classifiers.ecommerce.training import load_labelled_pages, train_model, trained_with
 
 # what may differ between two trainings of the same model
 NOT_COMPARED = {"created", "training_seconds", "metrics"}

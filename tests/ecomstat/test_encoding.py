@@ -6,9 +6,9 @@ import codecs
 
 import pytest
 
-from classifiers.html import parse_html
+from ecomstat.classifiers.html import parse_html
 from ecomstat.encoding import decode_html
-from spiders.spiders import enterprise_site, url_probe
+from ecomstat.spiders.spiders import enterprise_site, url_probe
 
 TEXT = "Größe: Préférence – 12,99 € „Angebot“"
 CP1252 = TEXT.encode("cp1252")  # 0x80 is €, 0x96 is –, 0x84/0x93 the German quotes

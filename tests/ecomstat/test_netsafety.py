@@ -208,8 +208,8 @@ def test_first_refused_matches_suffixes_not_substrings() -> None:
 
 
 def test_the_crawler_names_are_the_same_rule() -> None:
-    """spiders.middlewares.safety keeps its public names (render.py imports SafetyRule)."""
-    from spiders.middlewares.safety import SafetyRule, host_allowed, is_address, is_private
+    """ecomstat.spiders.middlewares.safety keeps its public names (render.py imports SafetyRule)."""
+    from ecomstat.spiders.middlewares.safety import SafetyRule, host_allowed, is_address, is_private
 
     for address, refused, _why in TABLE:
         assert is_private(address) is refused, address
@@ -233,8 +233,8 @@ def test_the_crawler_refuses_them_before_sending(url: str) -> None:
     """The downloader middleware every crawl request passes (url_probe's too)."""
     from scrapy import Request
 
-    from spiders.middlewares.safety import PrivateAddressMiddleware
-    from spiders.outcomes import RefusedPrivate
+    from ecomstat.spiders.middlewares.safety import PrivateAddressMiddleware
+    from ecomstat.spiders.outcomes import RefusedPrivate
 
     class Stats:
         def inc_value(self, *args: object) -> None:

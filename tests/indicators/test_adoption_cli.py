@@ -15,10 +15,10 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.adoption_synthetic import SyntheticTruth, synthetic_store
-from indicators.estimators import Confusion
-from store.engine import transaction
-from store.models import AuditLabel, IndicatorValue
+from ecomstat.indicators.adoption_synthetic import SyntheticTruth, synthetic_store
+from ecomstat.indicators.estimators import Confusion
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import AuditLabel, IndicatorValue
 
 runner = CliRunner()
 N = 1500
@@ -154,7 +154,7 @@ def test_scope_options_and_calibration(populated, tmp_path: Path) -> None:
     # calibration to register totals: each size x section cell scaled to its known count
     result = _cli(engine, "indicators", "build", "--period", "cal", "--replicates", "20")
     by_cell: Counter = Counter()
-    from indicators.units import load_units
+    from ecomstat.indicators.units import load_units
 
     units = load_units(engine)
     for size, section in zip(units.size_class, units.nace_section):

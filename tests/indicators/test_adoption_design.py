@@ -11,12 +11,12 @@ from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.adoption_cells import corrected_cells, naive_cells
-from indicators.adoption_synthetic import SyntheticTruth, synthetic_store
-from indicators.estimators import Confusion, Method, estimate_share
-from indicators.twophase import AuditSample, Phase1, error_rates
-from store.engine import transaction
-from store.models import AuditLabel, Enterprise
+from ecomstat.indicators.adoption_cells import corrected_cells, naive_cells
+from ecomstat.indicators.adoption_synthetic import SyntheticTruth, synthetic_store
+from ecomstat.indicators.estimators import Confusion, Method, estimate_share
+from ecomstat.indicators.twophase import AuditSample, Phase1, error_rates
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import AuditLabel, Enterprise
 
 runner = CliRunner()
 
@@ -155,7 +155,7 @@ def test_audit_without_true_positives_does_not_abort_the_build(sqlite_engine: En
 
 
 def test_one_failing_cell_is_flagged_and_the_others_stored(sqlite_engine: Engine, monkeypatch) -> None:
-    import indicators.adoption as adoption
+    import ecomstat.indicators.adoption as adoption
 
     synthetic_store(sqlite_engine, 400, random_state=1)
     original = adoption.naive_cells

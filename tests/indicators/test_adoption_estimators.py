@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indicators.bootstrap import audit_replicates, share_replicates
-from indicators.errors import InvalidIndicatorInput
-from indicators.estimators import Confusion, Method, estimate_share, rogan_gladen
+from ecomstat.indicators.bootstrap import audit_replicates, share_replicates
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.estimators import Confusion, Method, estimate_share, rogan_gladen
 
 
 def test_rogan_gladen_matches_the_formula_and_clips() -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 
-from indicators.errors import InvalidIndicatorInput
-from indicators.units import (
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.units import (
     STATE_FOUND, STATE_NONE, STATE_NOT_CRAWLED, STATE_UNREACHABLE, Scope, in_eurostat_scope,
     load_units, nace_section,
 )
-from store.engine import transaction
-from store.models import Classification, Enterprise, Model, Page, Website
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import Classification, Enterprise, Model, Page, Website
 
 
 def _enterprise(eid: str, nace: str, employees: int | None = 20, size: str | None = None, **kw) -> Enterprise:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indicators.calibrated_bootstrap import Calibration, calibrated_replicates
-from indicators.errors import InvalidIndicatorInput
-from indicators.estimators import Method, estimate_share
+from ecomstat.indicators.calibrated_bootstrap import Calibration, calibrated_replicates
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.estimators import Method, estimate_share
 
 CELL_TOTALS = np.array([6000.0, 3000.0, 1000.0])
 CELL_SAMPLE = np.array([300, 200, 100])
@@ -72,7 +72,7 @@ def test_calibrated_ci_covers_the_truth_by_simulation() -> None:
 
 
 def test_masked_correction_with_calibration_keeps_its_point_estimate() -> None:
-    from indicators.estimators import Confusion
+    from ecomstat.indicators.estimators import Confusion
 
     y, calibration = _sample(np.random.default_rng(3))
     found = np.random.default_rng(4).random(len(y)) < 0.8

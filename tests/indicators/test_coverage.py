@@ -15,11 +15,11 @@ import pytest
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.coverage import covered_fractions, effective_ranges, square_samples
-from indicators.coverage_io import Cells, file_sha256
-from indicators.geo import EARTH_RADIUS_M, haversine_m
-from indicators.results import read_values
-from store import make_engine
+from ecomstat.indicators.coverage import covered_fractions, effective_ranges, square_samples
+from ecomstat.indicators.coverage_io import Cells, file_sha256
+from ecomstat.indicators.geo import EARTH_RADIUS_M, haversine_m
+from ecomstat.indicators.results import read_values
+from ecomstat.store import make_engine
 
 runner = CliRunner()
 M_PER_DEG = EARTH_RADIUS_M * math.pi / 180  # 111,195 m
@@ -406,7 +406,7 @@ def test_area_name_unfit_for_the_store_is_bad_input(
     ],
 )
 def test_fast_and_row_by_row_cell_readers_agree(tmp_path: Path, text: str) -> None:
-    from indicators.coverage_io import (
+    from ecomstat.indicators.coverage_io import (
         _columns,
         _read_cells_fast,
         _read_cells_rows,
@@ -460,8 +460,8 @@ def test_fast_and_row_by_row_cell_readers_agree(tmp_path: Path, text: str) -> No
     ],
 )
 def test_bad_areas_file(tmp_path: Path, document: dict, message: str) -> None:
-    from indicators.errors import InvalidIndicatorInput
-    from indicators.geo import load_areas
+    from ecomstat.indicators.errors import InvalidIndicatorInput
+    from ecomstat.indicators.geo import load_areas
 
     path = tmp_path / "areas.geojson"
     path.write_text(json.dumps(document))

@@ -11,14 +11,14 @@ import numpy as np
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.coverage_degurba import (
+from ecomstat.indicators.coverage_degurba import (
     CLASSES,
     RURAL,
     URBAN_CENTRE,
     URBAN_CLUSTER,
     classify_km_cells,
 )
-from indicators.geo import EARTH_RADIUS_M
+from ecomstat.indicators.geo import EARTH_RADIUS_M
 
 runner = CliRunner()
 CENTRE, CLUSTER, OTHER = (CLASSES.index(c) for c in (URBAN_CENTRE, URBAN_CLUSTER, RURAL))
@@ -103,8 +103,8 @@ def test_cli_splits_the_total_by_class(tmp_path: Path) -> None:
 
 
 def test_store_keeps_the_urban_rural_rows_apart_from_the_areas(tmp_path: Path) -> None:
-    from indicators.results import read_values
-    from store import make_engine
+    from ecomstat.indicators.results import read_values
+    from ecomstat.store import make_engine
 
     grid = tmp_path / "grid.csv"
     grid.write_text(

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.geo import EARTH_RADIUS_M
+from ecomstat.indicators.geo import EARTH_RADIUS_M
 
 runner = CliRunner()
 M_PER_DEG = EARTH_RADIUS_M * math.pi / 180
@@ -207,8 +207,8 @@ def test_operator_rule_needs_an_operator_column(tmp_path: Path) -> None:
 
 
 def test_operator_rows_are_stored_with_the_operator_in_provenance(tmp_path: Path) -> None:
-    from indicators.results import read_values
-    from store import make_engine
+    from ecomstat.indicators.results import read_values
+    from ecomstat.store import make_engine
 
     cells = tmp_path / "cells.csv"
     cells.write_text(OPERATORS)

@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.geo import haversine_m
+from ecomstat.indicators.geo import haversine_m
 
 runner = CliRunner()
 LEVELS = ("2G", "3G", "4G", "5G")

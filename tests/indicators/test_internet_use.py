@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.results import read_values
-from store import make_engine
+from ecomstat.indicators.results import read_values
+from ecomstat.store import make_engine
 
 runner = CliRunner()
 

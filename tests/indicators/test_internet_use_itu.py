@@ -13,10 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.internet_use import estimate_internet_use
-from indicators.internet_use_io import AreaUsage
-from indicators.results import read_values
-from store import make_engine
+from ecomstat.indicators.internet_use import estimate_internet_use
+from ecomstat.indicators.internet_use_io import AreaUsage
+from ecomstat.indicators.results import read_values
+from ecomstat.store import make_engine
 
 runner = CliRunner()
 

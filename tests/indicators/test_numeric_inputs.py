@@ -15,9 +15,9 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.adoption_synthetic import synthetic_store
-from store.engine import transaction
-from store.models import IndicatorValue
+from ecomstat.indicators.adoption_synthetic import synthetic_store
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import IndicatorValue
 
 runner = CliRunner()
 NOT_FINITE = ["nan", "NaN", "inf", "-inf", "Infinity", "1e308"]
@@ -208,8 +208,8 @@ def test_absurd_internet_use_options_are_refused(usage, option: str, value: str)
 
 @pytest.fixture(scope="module")
 def adoption_db(tmp_path_factory: pytest.TempPathFactory) -> str:
-    from store import make_engine
-    from store.migrate import upgrade
+    from ecomstat.store import make_engine
+    from ecomstat.store.migrate import upgrade
 
     path = tmp_path_factory.mktemp("adoption") / "store.db"
     engine = make_engine(f"sqlite:///{path}")
@@ -221,7 +221,7 @@ def adoption_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 @pytest.fixture
 def adoption(adoption_db: str) -> Iterator[Engine]:
-    from store import make_engine
+    from ecomstat.store import make_engine
 
     engine = make_engine(adoption_db)
     yield engine
@@ -273,7 +273,7 @@ def test_absurd_survey_values_are_refused(adoption: Engine, tmp_path: Path, colu
 def test_audit_labels_are_yes_or_no_never_numbers(adoption: Engine, tmp_path: Path,
                                                   value: str) -> None:
     # The audit import has no numeric input: its labels are yes/no, 1/0, true/false only.
-    from store.models import AuditLabel, Enterprise
+    from ecomstat.store.models import AuditLabel, Enterprise
 
     with transaction(adoption) as session:
         ids = list(session.scalars(select(Enterprise.id).order_by(Enterprise.id).limit(2)))

@@ -10,11 +10,11 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.adoption import BuildOptions, build_adoption
-from indicators.adoption_synthetic import synthetic_store
-from indicators.results import IndicatorRecord, write_values
-from store.engine import transaction
-from store.models import Model
+from ecomstat.indicators.adoption import BuildOptions, build_adoption
+from ecomstat.indicators.adoption_synthetic import synthetic_store
+from ecomstat.indicators.results import IndicatorRecord, write_values
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import Model
 
 runner = CliRunner()
 
@@ -108,7 +108,7 @@ def test_coverage_chart_uses_one_method_when_both_are_stored(sqlite_engine: Engi
 
 def test_report_compares_with_a_survey(sqlite_engine: Engine, tmp_path: Path) -> None:
     _fill(sqlite_engine)
-    from indicators.results import read_values
+    from ecomstat.indicators.results import read_values
 
     (web,) = [r for r in read_values(sqlite_engine, indicator="ECOM_WEB_SALES", period="2025")
               if not r.breakdown]

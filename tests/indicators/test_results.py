@@ -7,8 +7,8 @@ import math
 import pytest
 from sqlalchemy import Engine, text
 
-from indicators.errors import InvalidIndicatorInput
-from indicators.results import IndicatorRecord, breakdown_key, read_values, write_values
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.results import IndicatorRecord, breakdown_key, read_values, write_values
 
 
 def _record(estimate: float, **overrides) -> IndicatorRecord:
@@ -61,7 +61,7 @@ def test_a_bad_record_writes_nothing(engine: Engine) -> None:
 
 @pytest.mark.parametrize("period", [None, "", "   "])
 def test_blank_period_is_refused_for_every_mobile_indicator(period: str | None) -> None:
-    from indicators.results import require_period
+    from ecomstat.indicators.results import require_period
 
     for indicator in ("SDG 9.c.1", "SDG 17.8.1"):
         with pytest.raises(InvalidIndicatorInput, match=f"storing {indicator} values needs"):

@@ -11,9 +11,9 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from indicators.errors import InvalidIndicatorInput
-from indicators.results import IndicatorRecord, write_values
-from indicators.survey import Verdict, compare_with_store, read_survey
+from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.results import IndicatorRecord, write_values
+from ecomstat.indicators.survey import Verdict, compare_with_store, read_survey
 
 runner = CliRunner()
 SURVEY = """indicator,breakdown,estimate,se,ci_low,ci_high
@@ -125,7 +125,7 @@ def test_bad_survey_is_one_line_exit_2(tmp_path: Path) -> None:
 def test_store_writes_survey_cells_with_their_comparison(engine: Engine, tmp_path: Path) -> None:
     """`compare --store`: the survey cells go into the one indicator table (method survey), with
     the comparison in the provenance; re-running replaces them; they are never taken as web values."""
-    from indicators.results import read_values
+    from ecomstat.indicators.results import read_values
 
     _store(engine)
     survey = tmp_path / "survey.csv"
@@ -159,7 +159,7 @@ def test_store_writes_survey_cells_with_their_comparison(engine: Engine, tmp_pat
 
 
 def test_store_needs_a_period_and_writes_nothing_without(sqlite_engine: Engine, tmp_path: Path) -> None:
-    from indicators.results import read_values
+    from ecomstat.indicators.results import read_values
 
     survey = tmp_path / "survey.csv"
     survey.write_text("indicator,breakdown,estimate,se\nECOM_WEB_SALES,total,24,1.5\n")
@@ -173,7 +173,7 @@ def test_store_needs_a_period_and_writes_nothing_without(sqlite_engine: Engine, 
 def test_report_ignores_stored_survey_cells(sqlite_engine: Engine, tmp_path: Path) -> None:
     """A survey stored for a later period than the web values must not become the report's
     adoption figures (the report takes the latest period and the best web method)."""
-    from indicators.report import build_context
+    from ecomstat.indicators.report import build_context
 
     _store(sqlite_engine)
     survey = tmp_path / "survey.csv"

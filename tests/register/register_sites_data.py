@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from store.models import Enterprise, Page, Website
+from ecomstat.store.models import Enterprise, Page, Website
 
 ENTERPRISES = [
     dict(id="E1", name="Müller Bäckerei GmbH", legal_form="GmbH", address="Hauptstraße 12",

@@ -12,8 +12,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from ecomstat.settings import Settings
-from register.candidates import MAX_CANDIDATES, CandidateGenerator
-from register.legal_forms import core_name, legal_form_of
+from ecomstat.register.candidates import MAX_CANDIDATES, CandidateGenerator
+from ecomstat.register.legal_forms import core_name, legal_form_of
 
 runner = CliRunner()
 

@@ -14,12 +14,12 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from ecomstat.settings import Settings
-from register.candidates import CandidateGenerator
-from register.country_domains import resolve_country
-from register.discover import ProbeResult, discover
-from register.legal_forms import split_legal_forms
-from register.search import SearchResult
-from store.models import Enterprise, Website
+from ecomstat.register.candidates import CandidateGenerator
+from ecomstat.register.country_domains import resolve_country
+from ecomstat.register.discover import ProbeResult, discover
+from ecomstat.register.legal_forms import split_legal_forms
+from ecomstat.register.search import SearchResult
+from ecomstat.store.models import Enterprise, Website
 
 runner = CliRunner()
 

@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from ecomstat.settings import Settings
-from register.discover import ProbeResult, discover, probe_variants
-from store.models import Enterprise, Website
+from ecomstat.register.discover import ProbeResult, discover, probe_variants
+from ecomstat.store.models import Enterprise, Website
 
 runner = CliRunner()
 

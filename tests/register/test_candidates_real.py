@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from ecomstat.urls import registered_domain
-from register.candidates import MAX_CANDIDATES, CandidateGenerator
-from register.country_domains import lookup_country
+from ecomstat.register.candidates import MAX_CANDIDATES, CandidateGenerator
+from ecomstat.register.country_domains import lookup_country
 
 runner = CliRunner()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from register.extract import extract_site_facts, id_keys, normalise_phone, page_priority
-from register.parked import parked_reason
+from ecomstat.register.extract import extract_site_facts, id_keys, normalise_phone, page_priority
+from ecomstat.register.parked import parked_reason
 
 
 def _facts(text: str, country: str, url: str = "http://x.test/impressum", **page):

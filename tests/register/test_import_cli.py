@@ -13,9 +13,9 @@ from sqlalchemy import Engine, func, inspect, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from register.errors import InvalidRows
-from register.importer import import_register
-from store.models import Enterprise, RegisterSnapshot, Website
+from ecomstat.register.errors import InvalidRows
+from ecomstat.register.importer import import_register
+from ecomstat.store.models import Enterprise, RegisterSnapshot, Website
 
 runner = CliRunner()
 

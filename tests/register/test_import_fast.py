@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from register.errors import InvalidRegister
-from register.header import resolve_header
-from register.import_rows import records_of
-from register.mapping import CANONICAL_COLUMNS, ColumnMapping
-from register.validate_rows import RowValidator, record_tuple
+from ecomstat.register.errors import InvalidRegister
+from ecomstat.register.header import resolve_header
+from ecomstat.register.import_rows import records_of
+from ecomstat.register.mapping import CANONICAL_COLUMNS, ColumnMapping
+from ecomstat.register.validate_rows import RowValidator, record_tuple
 
 BASE = {
     "id": "DE000000001", "name": "Metall Meyer GmbH", "legal_form": "GmbH",

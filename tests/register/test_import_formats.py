@@ -13,13 +13,13 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from ecomstat.urls import canonicalize_url, registered_domain, site_root
-from register.countries import country_names
-from register.csvsniff import scan_file, sniff_delimiter
-from register.errors import InvalidMapping, InvalidRegister, InvalidRows
-from register.importer import import_register
-from register.nace import lookup_nace, nace_codes
-from register.validate_rows import website_of
-from store.models import Enterprise
+from ecomstat.register.countries import country_names
+from ecomstat.register.csvsniff import scan_file, sniff_delimiter
+from ecomstat.register.errors import InvalidMapping, InvalidRegister, InvalidRows
+from ecomstat.register.importer import import_register
+from ecomstat.register.nace import lookup_nace, nace_codes
+from ecomstat.register.validate_rows import website_of
+from ecomstat.store.models import Enterprise
 
 runner = CliRunner()
 ROWS = "id{d}name{d}country{d}nace{d}employees\nG1{d}Café Müller{d}DE{d}56.10{d}4\nG2{d}Ørsted Søn{d}DK{d}4791{d}30\n"
@@ -222,7 +222,7 @@ def test_fast_registered_domain_agrees_with_the_shared_one_on_every_kind_of_suff
 
     import tldextract
 
-    from register.validate_rows import _registered_domain
+    from ecomstat.register.validate_rows import _registered_domain
 
     rules = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None).tlds
     rng = random.Random(7)

@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine, func, inspect, select
 from typer.testing import CliRunner
 
-import register.import_worker as import_worker
+import ecomstat.register.import_worker as import_worker
 from ecomstat.cli import app
-from register.errors import InvalidRegister, InvalidRows, RegisterError, SnapshotLabelTaken
-from register.importer import import_register
-from store.models import Enterprise, RegisterSnapshot, Website
+from ecomstat.register.errors import InvalidRegister, InvalidRows, RegisterError, SnapshotLabelTaken
+from ecomstat.register.importer import import_register
+from ecomstat.store.models import Enterprise, RegisterSnapshot, Website
 
 pytestmark = pytest.mark.skipif(not import_worker.can_fork(), reason="needs os.fork")
 
@@ -195,7 +195,7 @@ def test_cli_validates_a_large_file_in_a_worker(
         real(self, *args)
         started.append(self._pid)
 
-    monkeypatch.setattr("register.importer.worker_pays_off", lambda size: True)
+    monkeypatch.setattr("ecomstat.register.importer.worker_pays_off", lambda size: True)
     monkeypatch.setattr(import_worker.ValidationWorker, "__init__", spy)
     register = write(tmp_path / "r.csv", [firm(f"L{i}") for i in range(40)])
     result = CliRunner().invoke(app, ["--db", sqlite_url, "register", "import", str(register)])

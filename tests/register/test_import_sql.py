@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from register.errors import RegisterError
-from register.import_sql import ROWS_PER_STATEMENT, batch_statement
-from store.models import Website
+from ecomstat.register.errors import RegisterError
+from ecomstat.register.import_sql import ROWS_PER_STATEMENT, batch_statement
+from ecomstat.store.models import Website
 
 WEBSITE = Website.__table__
 

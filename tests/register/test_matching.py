@@ -10,13 +10,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from register.blocking import candidate_pairs
-from register.extract import SiteFacts
-from register.features import FEATURES, RegisterRecord, pair_features
-from register.scorer import MatchScorer
+from ecomstat.register.blocking import candidate_pairs
+from ecomstat.register.extract import SiteFacts
+from ecomstat.register.features import FEATURES, RegisterRecord, pair_features
+from ecomstat.register.scorer import MatchScorer
 from ecomstat.training.matcher import fodors_zagats_matrix, prf
 import register_sites_data as sites_data
-from store.models import Model, Website
+from ecomstat.store.models import Model, Website
 
 populate = sites_data.populate
 

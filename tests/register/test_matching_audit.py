@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from register.extract import extract_site_facts
+from ecomstat.register.extract import extract_site_facts
 
 runner = CliRunner()
 

@@ -12,9 +12,9 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from ecomstat.settings import Settings
-from register.match_store import load_sites, match_store
-from register.validation import validate
-from store.models import Enterprise, Page, ValidationFinding, Website
+from ecomstat.register.match_store import load_sites, match_store
+from ecomstat.register.validation import validate
+from ecomstat.store.models import Enterprise, Page, ValidationFinding, Website
 
 N_SITES = 70_000  # more than PostgreSQL's 65,535 bind parameters per statement
 WITH_PAGES = 5

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from store.engine import transaction
-from store.models import Enterprise
+from ecomstat.store.engine import transaction
+from ecomstat.store.models import Enterprise
 
 runner = CliRunner()
 HEADER = "id,name,country,nace,employees,weight\n"

@@ -12,8 +12,8 @@ import pytest
 
 from ecomstat.errors import ConfigurationError
 from ecomstat.settings import Settings
-from register.errors import SearchError
-from register.search import BraveSearchProvider, provider_from_settings
+from ecomstat.register.errors import SearchError
+from ecomstat.register.search import BraveSearchProvider, provider_from_settings
 
 KEY = "test-token"
 RESULTS = {
@@ -160,8 +160,8 @@ def test_discover_falls_back_to_search(sqlite_engine, brave: str) -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from register.discover import ProbeResult, discover
-    from store.models import Enterprise, Website
+    from ecomstat.register.discover import ProbeResult, discover
+    from ecomstat.store.models import Enterprise, Website
 
     with Session(sqlite_engine) as session, session.begin():
         session.add(Enterprise(id="E1", name="Müller Bäckerei GmbH", country="DE", nace="10.71",
@@ -189,8 +189,8 @@ def test_a_search_failure_keeps_what_earlier_searches_found(sqlite_engine, brave
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from register.discover import ProbeResult, discover
-    from store.models import Enterprise, Website
+    from ecomstat.register.discover import ProbeResult, discover
+    from ecomstat.store.models import Enterprise, Website
 
     with Session(sqlite_engine) as session, session.begin():
         session.add(Enterprise(id="E1", name="Müller Bäckerei GmbH", country="DE", nace="10.71",

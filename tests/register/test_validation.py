@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 import register_sites_data as sites_data
-from store.models import ValidationFinding, Website
+from ecomstat.store.models import ValidationFinding, Website
 
 
 runner = CliRunner()
@@ -87,9 +87,9 @@ def test_report_bad_input_leaves_nothing(engine: Engine, tmp_path: Path) -> None
 
 
 def test_field_findings_brazil_cnpj_and_legal_form() -> None:
-    from register.extract import extract_site_facts
-    from register.features import RegisterRecord
-    from register.validation import field_findings
+    from ecomstat.register.extract import extract_site_facts
+    from ecomstat.register.features import RegisterRecord
+    from ecomstat.register.validation import field_findings
 
     rec = RegisterRecord(id="B1", name="Oliveira Construções Ltda", country="BR",
                          vat_id="11222333000181", legal_form="Ltda", address="Avenida Brasil 87",
@@ -113,6 +113,6 @@ def test_field_findings_brazil_cnpj_and_legal_form() -> None:
     ("+49 30 1234567", "+49 30 1234567"), ("+49 (0)30-123/45", "+49 (0)30-123/45"),
     ("-12.5", "-12.5"), ("Müller GmbH", "Müller GmbH"), (None, None), (0.93, 0.93)])
 def test_worklist_csv_cells_cannot_run_as_formulas(value: object, safe: object) -> None:
-    from register.report import spreadsheet_safe
+    from ecomstat.register.report import spreadsheet_safe
 
     assert spreadsheet_safe(value) == safe

@@ -3,9 +3,9 @@ page that says so; a register phone that is no number is contradicted, not 'miss
 
 from __future__ import annotations
 
-from register.extract import extract_site_facts
-from register.features import RegisterRecord
-from register.validation import field_findings
+from ecomstat.register.extract import extract_site_facts
+from ecomstat.register.features import RegisterRecord
+from ecomstat.register.validation import field_findings
 
 IMPRINT = "http://mueller.de.test/impressum"
 

@@ -122,8 +122,8 @@ def test_add_list_pause_resume_remove(db_url: str) -> None:
 
 
 def test_edit_changes_a_campaign_in_place_and_keeps_its_history(db_url: str, tmp_path: Path) -> None:
-    from scheduler.campaigns import get
-    from store import make_engine
+    from ecomstat.scheduler.campaigns import get
+    from ecomstat.store import make_engine
 
     marker = tmp_path / "runs.txt"
     cli(db_url, "schedule", "add", "office", "--cron", "0 2 1 * *", "--steps", "command",
@@ -246,7 +246,7 @@ def test_failing_step_is_retried_then_failed_and_next_run_still_happens(
 
 
 def test_crontab_weekday_numbers_keep_their_crontab_meaning() -> None:
-    from scheduler.cron import cron_trigger
+    from ecomstat.scheduler.cron import cron_trigger
 
     saturday = dt.datetime(2026, 11, 28, 10, tzinfo=dt.timezone.utc)
     monday = dt.datetime(2026, 11, 30, 10, tzinfo=dt.timezone.utc)
@@ -265,7 +265,7 @@ def test_crontab_weekday_numbers_keep_their_crontab_meaning() -> None:
 
 
 def test_step_counts_come_from_the_step_json() -> None:
-    from scheduler.steps import step_counts
+    from ecomstat.scheduler.steps import step_counts
 
     summary = 'crawling ...\n{"run_id": 3, "status": "finished", "pages": 22, "outcomes": {"ok": 5}}\n'
     assert step_counts(summary) == {"run_id": 3, "pages": 22, "outcomes": {"ok": 5}}
@@ -346,8 +346,8 @@ def test_concurrent_claims_of_a_campaign_let_exactly_one_run(engine) -> None:  #
 
     from sqlalchemy import text
 
-    from scheduler import runs
-    from scheduler.campaigns import CampaignSpec, add, get
+    from ecomstat.scheduler import runs
+    from ecomstat.scheduler.campaigns import CampaignSpec, add, get
 
     url = engine.url.render_as_string(hide_password=False)
     add(engine, url, CampaignSpec("locked", "0 2 1 * *", ["validate"]))
@@ -376,7 +376,7 @@ def test_a_step_that_prints_a_lot_is_not_held_in_memory() -> None:
     scheduler buffered the whole output (`communicate()`), here 30 MB of JSON rows."""
     import tracemalloc
 
-    from scheduler.steps import StepProcess
+    from ecomstat.scheduler.steps import StepProcess
 
     program = ("import sys\nfor i in range(300_000):\n"
                "    sys.stdout.write('{\"id\": %d, \"title\": \"%s\"}\\n' % (i, 'x' * 80))\n")

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host, write_lines
-from spiders.claims import claim_sites, release_claims, visit_states
-from spiders.runs import create_run, reopen_run, upsert_websites
-from store import make_engine, transaction, upgrade
-from store.models import CrawlRun, Page, SiteVisit
+from ecomstat.spiders.claims import claim_sites, release_claims, visit_states
+from ecomstat.spiders.runs import create_run, reopen_run, upsert_websites
+from ecomstat.store import make_engine, transaction, upgrade
+from ecomstat.store.models import CrawlRun, Page, SiteVisit
 
 SITES = 16
 

@@ -9,15 +9,15 @@ import pytest
 
 from ecomstat.errors import BadInput
 from ecomstat.settings import get_settings
-from spiders.extract import extract_page, looks_binary
+from ecomstat.spiders.extract import extract_page, looks_binary
 from ecomstat.hostmap import load_host_map
-from spiders.links import rank_links
-from spiders.middlewares.render import needs_render
-from spiders.middlewares.safety import host_allowed, is_private
-from spiders.runs import dedupe_pages, read_url_file
-from spiders.settings import CHROMIUM_ARGS, scrapy_settings, user_agent
-from spiders.traps import TrapDetector
-from store.warc import WarcFileWriter, read_html, read_record, read_response
+from ecomstat.spiders.links import rank_links
+from ecomstat.spiders.middlewares.render import needs_render
+from ecomstat.spiders.middlewares.safety import host_allowed, is_private
+from ecomstat.spiders.runs import dedupe_pages, read_url_file
+from ecomstat.spiders.settings import CHROMIUM_ARGS, scrapy_settings, user_agent
+from ecomstat.spiders.traps import TrapDetector
+from ecomstat.store.warc import WarcFileWriter, read_html, read_record, read_response
 
 
 def test_warc_round_trip_by_offset(tmp_path: Path) -> None:
@@ -157,9 +157,9 @@ def test_website_selection(engine) -> None:
 
     from sqlalchemy import update
 
-    from spiders.runs import select_websites, upsert_websites
-    from store import transaction
-    from store.models import Website, utcnow
+    from ecomstat.spiders.runs import select_websites, upsert_websites
+    from ecomstat.store import transaction
+    from ecomstat.store.models import Website, utcnow
 
     ids = upsert_websites(engine, ["a.example", "http://b.example/", "c.example", "d.example"])
     assert upsert_websites(engine, ["A.example"]) == ids[:1]  # normalised, no second row
@@ -182,7 +182,7 @@ def test_website_selection(engine) -> None:
 def test_visible_text_keeps_tails_of_hidden_elements_and_leaves_the_tree_alone() -> None:
     import lxml.html
 
-    from spiders.extract import visible_text
+    from ecomstat.spiders.extract import visible_text
 
     tree = lxml.html.document_fromstring(
         "<html><head><title>T</title></head><body><p>a<!-- note -->b<script>var x;</script>"

@@ -9,9 +9,9 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host, write_lines
-from store.warc import read_html, read_response
-from store import make_engine, transaction
-from store.models import CrawlRun, Page, SiteVisit, Website
+from ecomstat.store.warc import read_html, read_response
+from ecomstat.store import make_engine, transaction
+from ecomstat.store.models import CrawlRun, Page, SiteVisit, Website
 
 
 def _crawl(db_url: str, *args: str) -> object:

@@ -18,8 +18,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host, write_lines
-from store import make_engine, transaction, upgrade
-from store.models import CrawlRun, Page, SiteVisit
+from ecomstat.store import make_engine, transaction, upgrade
+from ecomstat.store.models import CrawlRun, Page, SiteVisit
 
 SITES = 12
 

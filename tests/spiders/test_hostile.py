@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import HOSTILE, MiniWeb, write_lines
-from store import make_engine, transaction
-from store.models import CrawlRun, Page, SiteVisit, Website
+from ecomstat.store import make_engine, transaction
+from ecomstat.store.models import CrawlRun, Page, SiteVisit, Website
 
 EXPECTED_HOME_OUTCOME = {
     "redirect-loop": "too-many-redirects",

@@ -7,7 +7,7 @@ import random
 import py3langid
 import pytest
 
-from spiders.language import classify_language, detect_language
+from ecomstat.spiders.language import classify_language, detect_language
 
 TEXTS = [
     "Bonjour, nous sommes une entreprise familiale à Lyon depuis 1950.",

@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, func, select
 
-from spiders.claims import claim_sites
-from spiders.runs import create_run, select_websites
-from store import transaction
-from store.models import SiteVisit, Website
+from ecomstat.spiders.claims import claim_sites
+from ecomstat.spiders.runs import create_run, select_websites
+from ecomstat.store import transaction
+from ecomstat.store.models import SiteVisit, Website
 
 N_URLS = 70_000
 

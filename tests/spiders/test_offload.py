@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from types import SimpleNamespace
 
-from spiders.pipelines.writer import BackgroundWriter, writer_for
+from ecomstat.spiders.pipelines.writer import BackgroundWriter, writer_for
 
 
 def test_writer_runs_jobs_in_order_off_the_calling_thread() -> None:

@@ -10,9 +10,9 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host, write_lines
-from store.warc import read_response
-from store import make_engine, transaction
-from store.models import CrawlRun, Page, Website
+from ecomstat.store.warc import read_response
+from ecomstat.store import make_engine, transaction
+from ecomstat.store.models import CrawlRun, Page, Website
 
 
 @pytest.mark.chromium

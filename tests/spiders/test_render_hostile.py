@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import write_lines
-from store import make_engine, transaction
-from store.models import CrawlRun, Page, Product, Website
+from ecomstat.store import make_engine, transaction
+from ecomstat.store.models import CrawlRun, Page, Product, Website
 
 SECRET = "LOOPBACK SECRET"
 pytestmark = pytest.mark.chromium
@@ -323,8 +323,8 @@ def test_a_page_that_never_settles_times_out_alone(
 
 def test_render_settings_launch_a_closed_browser() -> None:
     from ecomstat.settings import get_settings
-    from spiders.render.browser import chromium_executable, launch_options
-    from spiders.settings import scrapy_settings
+    from ecomstat.spiders.render.browser import chromium_executable, launch_options
+    from ecomstat.spiders.settings import scrapy_settings
 
     settings = scrapy_settings(get_settings(ECOMSTAT_RENDER="auto"))
     args = settings["ECOMSTAT_CHROMIUM_ARGS"]

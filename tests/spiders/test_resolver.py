@@ -16,7 +16,7 @@ import pytest
 from scrapy.resolver import dnscache
 from twisted.internet.error import DNSLookupError
 
-from spiders.resolver import SafeResolver
+from ecomstat.spiders.resolver import SafeResolver
 
 
 def _resolve(resolver: SafeResolver, name: str) -> str | BaseException:
@@ -74,9 +74,9 @@ def test_odd_ipv4_spellings_are_passed_on_as_the_address() -> None:
 
 
 def test_the_crawl_settings_install_it() -> None:
-    from spiders.settings import scrapy_settings
+    from ecomstat.spiders.settings import scrapy_settings
 
-    assert scrapy_settings()["TWISTED_DNS_RESOLVER"] == "spiders.resolver.SafeResolver"
+    assert scrapy_settings()["TWISTED_DNS_RESOLVER"] == "ecomstat.spiders.resolver.SafeResolver"
 
 
 class Counting(BaseHTTPRequestHandler):
@@ -110,10 +110,10 @@ SPIDER = textwrap.dedent("""
         def ok(self, response):
             seen["status"] = response.status
         def failed(self, failure):
-            from spiders.outcomes import outcome_of_failure
+            from ecomstat.spiders.outcomes import outcome_of_failure
             seen["error"] = outcome_of_failure(failure)
 
-    process = CrawlerProcess({"TWISTED_DNS_RESOLVER": "spiders.resolver.SafeResolver",
+    process = CrawlerProcess({"TWISTED_DNS_RESOLVER": "ecomstat.spiders.resolver.SafeResolver",
                               "ECOMSTAT_ALLOW_PRIVATE_HOSTS": allowed, "RETRY_ENABLED": False,
                               "ROBOTSTXT_OBEY": False, "LOG_LEVEL": "WARNING"})
     process.crawl(Probe)

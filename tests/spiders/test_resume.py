@@ -15,11 +15,11 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb, site_host
-from spiders import runner
-from spiders.runs import create_run, get_run, upsert_websites
-from store.warc import read_html
-from store import make_engine, transaction, upgrade
-from store.models import CrawlRun, Page, Website
+from ecomstat.spiders import runner
+from ecomstat.spiders.runs import create_run, get_run, upsert_websites
+from ecomstat.store.warc import read_html
+from ecomstat.store import make_engine, transaction, upgrade
+from ecomstat.store.models import CrawlRun, Page, Website
 
 SITES = 16
 

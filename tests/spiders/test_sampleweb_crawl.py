@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import write_lines
-from store import make_engine, transaction
-from store.models import CrawlRun, Page, Website
+from ecomstat.store import make_engine, transaction
+from ecomstat.store.models import CrawlRun, Page, Website
 
 sampleweb = pytest.importorskip("ecomstat.sampleweb")
 

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import MiniWeb
-from store import make_engine, transaction
-from store.models import CrawlRun, Product
+from ecomstat.store import make_engine, transaction
+from ecomstat.store.models import CrawlRun, Product
 
 
 def test_crawl_shops_collects_listings(sqlite_url: str, miniweb: MiniWeb, crawl_env: Path,

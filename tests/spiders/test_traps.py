@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from spiders.traps import MAX_SEGMENT_REPEAT, TrapDetector, _has_tandem_run
+from ecomstat.spiders.traps import MAX_SEGMENT_REPEAT, TrapDetector, _has_tandem_run
 
 
 def _tandem_by_brute_force(segments: list[str]) -> bool:

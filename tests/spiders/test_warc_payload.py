@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ecomstat.errors import BadInput
-from store.warc import WarcFileWriter, read_html, read_record
-from store.warc_payload import plain_payload
+from ecomstat.store.warc import WarcFileWriter, read_html, read_record
+from ecomstat.store.warc_payload import plain_payload
 
 
 def read_with_warcio(path: Path, offset: int) -> bytes:

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from store.formats import spreadsheet_safe
+from ecomstat.store.formats import spreadsheet_safe
 
 runner = CliRunner()
 

@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from ecomstat.errors import BadInput
-from store import make_engine, upgrade
-from store.engine import connect_check, connect_reason, mask_url, parse_url
-from store.errors import DatabaseUnavailable, DatabaseUrlError, StoreError
-from store.migrate import alembic_config, current_revision, head_revision
+from ecomstat.store import make_engine, upgrade
+from ecomstat.store.engine import connect_check, connect_reason, mask_url, parse_url
+from ecomstat.store.errors import DatabaseUnavailable, DatabaseUrlError, StoreError
+from ecomstat.store.migrate import alembic_config, current_revision, head_revision
 from tests.conftest import require_service
 
 PG_SOCKET_DIR = os.environ.get("ECOMSTAT_TEST_PG_SOCKET_DIR", "/var/run/postgresql")

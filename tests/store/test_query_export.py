@@ -12,8 +12,8 @@ from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from store import transaction
-from store.models import Enterprise, RegisterSnapshot
+from ecomstat.store import transaction
+from ecomstat.store.models import Enterprise, RegisterSnapshot
 
 runner = CliRunner()
 
@@ -127,8 +127,8 @@ def test_write_refusals_are_recognised_by_error_code(engine: Engine, db_url: str
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
-    from store import make_engine
-    from store.query import _is_write_refusal
+    from ecomstat.store import make_engine
+    from ecomstat.store.query import _is_write_refusal
 
     reader = make_engine(db_url, read_only=True)
     try:

@@ -16,9 +16,9 @@ from sqlalchemy import Engine, func, inspect, select
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from store import transaction
-from store.models import Enterprise, RegisterSnapshot, Website
-from store.sqlguard import ForbiddenStatement, check_select
+from ecomstat.store import transaction
+from ecomstat.store.models import Enterprise, RegisterSnapshot, Website
+from ecomstat.store.sqlguard import ForbiddenStatement, check_select
 
 runner = CliRunner()
 
@@ -332,7 +332,7 @@ class _RollbackCanceled:
 def test_a_rollback_canceled_past_the_deadline_still_reports_the_time_limit() -> None:
     from sqlalchemy.exc import OperationalError
 
-    from store.query import _close, _TimeLimit
+    from ecomstat.store.query import _close, _TimeLimit
     expired, running = _TimeLimit(0.0), _TimeLimit(60.0)
     connection = _RollbackCanceled()
     _close(connection, expired)  # type: ignore[arg-type]

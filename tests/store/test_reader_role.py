@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from ecomstat.cli import app
-from store.readers import READER_TABLES, READER_VIEWS, SCHEMA_TABLE, SERVER_ROLES
+from ecomstat.store.readers import READER_TABLES, READER_VIEWS, SCHEMA_TABLE, SERVER_ROLES
 
 runner = CliRunner()
 

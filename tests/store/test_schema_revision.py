@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from store import current_revision, head_revision, make_engine, upgrade
+from ecomstat.store import current_revision, head_revision, make_engine, upgrade
 
 
 def ecomstat(db: str, *args: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,7 @@ Revises: 0001
 
 from alembic import op
 
-from store.views import VIEWS
+from ecomstat.store.views import VIEWS
 
 revision = "0002"
 down_revision = "0001"
