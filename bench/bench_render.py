@@ -18,8 +18,11 @@ Measured back to back:
       (bench_crawl.py's BARE_SPIDER: same concurrency 32 / 2 per site, same proxy handler);
   (d) a bare Playwright script, the same Chromium (/usr/bin/chromium), the same parallelism as
       the crawl's renders, images/fonts/media blocked, on the pages (a) rendered: its mean time
-      per render against the crawl's (sum of render durations / rendered pages), i.e. the
-      rendered pages/s both reach at that parallelism;
+      per render against the crawl's time per render while it held a browser page (stats
+      `ecomstat/render/ms` - `ecomstat/render/wait_ms`: the wait for a free page and for
+      Chromium's start-up is left out, as the bare script's per-page times leave it out), i.e.
+      the rendered pages/s both reach at that parallelism; the render's phases per page
+      (`ecomstat/render/*_ms`: wait, goto, settle, content, sub-request fetches) are printed;
   (f) (a) and (c) again against the same web served with 200 ms added to every response.
 Politeness delays are off on both sides (loopback sample web: ECOMSTAT_RELAX_MAPPED_DELAYS, no
 AutoThrottle), as in bench_crawl.py. Each target is printed with its baseline, the ratio and a
@@ -43,7 +46,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from bench_crawl import bare_crawl  # noqa: E402
+from bench_crawl import _children_cpu, bare_crawl  # noqa: E402
 
 CONCURRENCY = 32
 GB = 10**9
@@ -233,6 +236,7 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path, site_urls: Pat
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", ""))
                                           if p))
     load = os.getloadavg()[0]
+    cpu_before = _children_cpu()
     started = time.monotonic()
     cli = subprocess.Popen([sys.executable, "-m", "ecomstat", "crawl", "sites", "--urls",
                             str(site_urls), "--max-pages", str(args.max_pages), "--format",
@@ -243,6 +247,7 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path, site_urls: Pat
     if cli.wait() != 0:
         raise SystemExit(f"crawl ({render}) failed; see {work / 'data' / 'logs'}")
     wall = time.monotonic() - started
+    tree_cpu = _children_cpu() - cpu_before  # CLI, crawl processes, drivers, Chromium
     if sampler is not None:
         sampler.stop()
     engine = make_engine(db_url)
@@ -258,6 +263,13 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path, site_urls: Pat
     rendered = int(stats.get("ecomstat/render/pages", 0) or 0)
     render_seconds = (stats["ecomstat/render/ms"] / 1000 if "ecomstat/render/ms" in stats
                       else float(stats.get("ecomstat/render/seconds", 0) or 0))
+    # Time a render held a browser page: without the wait for a free page and for Chromium's
+    # start-up (`wait_ms`), which the bare Playwright script's per-page times do not contain
+    # either (its workers take the next URL when they are free, its browser is up before).
+    busy_seconds = render_seconds - float(stats.get("ecomstat/render/wait_ms", 0) or 0) / 1000
+    phases = {key.rsplit("/", 1)[1]: value for key, value in stats.items()
+              if key.startswith("ecomstat/render/") and key.endswith("_ms")
+              and key != "ecomstat/render/launch_ms"}
     text_of_site: dict[str, str] = {}
     for site_url, _url, _outcome, _rendered, text, _warc in rows:
         text_of_site[site_url] = text_of_site.get(site_url, "") + "\n" + (text or "")
@@ -275,11 +287,17 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path, site_urls: Pat
         "render": render, "load_average": round(load, 2), "processes": processes,
         "pages_fetched": pages, "pages_stored": run.pages, "elapsed_s": round(elapsed, 2),
         "wall_s": round(wall, 2), "pages_per_s": round(pages / elapsed, 1),
+        "tree_cpu_s": round(tree_cpu, 2),
         "rendered_pages": rendered, "render_seconds_sum": round(render_seconds, 2),
         "render_ms_per_page": round(1000 * render_seconds / rendered, 1) if rendered else None,
+        "busy_ms_per_render": round(1000 * busy_seconds / rendered, 1) if rendered else None,
+        "render_phase_ms_per_page": {key: round(value / rendered, 1)
+                                     for key, value in sorted(phases.items())} if rendered else {},
+        "chromium_launches": stats.get("ecomstat/render/launches"),
+        "chromium_launch_ms_sum": stats.get("ecomstat/render/launch_ms"),
         "js_shops_captured": len(captured), "outcomes": run.outcomes,
         "pages_and_rendered_per_process": sorted(per_process.values(), reverse=True),
-        "render_parallel": processes * _render_concurrency(),
+        "render_parallel": processes * _render_concurrency(processes),
         "ok_urls": [url for _site, url, outcome, *_rest in rows if outcome == "ok"],
         "rendered_urls": [url for _site, url, _outcome, was, *_rest in rows if was],
     }
@@ -290,8 +308,8 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path, site_urls: Pat
     return result
 
 
-def _render_concurrency() -> int:
-    """Pages one crawl process renders at once with the default settings."""
+def _render_concurrency(processes: int) -> int:
+    """Pages one of `processes` crawl processes renders at once with the default settings."""
     configured = int(os.environ.get("ECOMSTAT_RENDER_CONCURRENCY") or 0)
     if configured:
         return configured
@@ -300,7 +318,10 @@ def _render_concurrency() -> int:
     # the new render path (spiders/render/) sizes its page pool by CPU and memory
     from ecomstat.spiders.render.browser import default_concurrency
 
-    return int(default_concurrency())
+    try:
+        return int(default_concurrency(processes))
+    except TypeError:  # before the pool was sized over the crawl's processes
+        return int(default_concurrency())
 
 
 def playwright_baseline(args: argparse.Namespace, work: Path, proxy: str, urls: list[str],
@@ -310,8 +331,10 @@ def playwright_baseline(args: argparse.Namespace, work: Path, proxy: str, urls: 
     (work / "render_urls.json").write_text(json.dumps(urls))
     out = work / "playwright.json"
     load = os.getloadavg()[0]
+    cpu_before = _children_cpu()
     subprocess.run([sys.executable, str(script), str(work / "render_urls.json"), proxy,
                     str(parallel), args.chromium, str(out)], check=True)
+    tree_cpu = _children_cpu() - cpu_before  # incl. its browser's start-up
     bare = json.loads(out.read_text())
     texts = bare.pop("texts")
     captured = sum(any(name in text for url, text in texts.items() if f"//{host}/" in url
@@ -320,7 +343,7 @@ def playwright_baseline(args: argparse.Namespace, work: Path, proxy: str, urls: 
             "failures": bare["failures"], "elapsed_s": round(bare["elapsed"], 2),
             "pages_per_s": round(bare["pages"] / bare["elapsed"], 2) if bare["elapsed"] else None,
             "render_ms_per_page": round(1000 * bare["mean_render_s"], 1),
-            "js_shops_captured": captured}
+            "tree_cpu_s": round(tree_cpu, 2), "js_shops_captured": captured}
 
 
 def _host_map(path: Path) -> dict[str, str]:
@@ -343,16 +366,28 @@ def report(f: dict[str, Any], args: argparse.Namespace) -> None:
     rows.append((f"render auto {auto['pages_per_s']} pages/s vs bare Scrapy spider "
                  f"{bare['pages_per_s']} pages/s = {ratio:.2f}x (target >= 0.25x); JS shops "
                  f"captured {auto['js_shops_captured']}/{f['js_shops']}", ratio >= 0.25 and captured))
-    crawl_ms, bare_ms = auto["render_ms_per_page"], play["render_ms_per_page"]
+    crawl_ms, bare_ms = auto.get("busy_ms_per_render"), play["render_ms_per_page"]
     if crawl_ms:
         ratio = bare_ms / crawl_ms
-        rows.append((f"rendering: crawl {crawl_ms} ms per rendered page ({auto['rendered_pages']} "
-                     f"pages; {play['parallel'] * 1000 / crawl_ms:.1f} pages/s at parallelism "
+        rows.append((f"rendering: crawl {crawl_ms} ms per rendered page, a browser page held "
+                     f"({auto['rendered_pages']} pages; {auto['render_ms_per_page']} ms with the "
+                     f"wait for a free page and Chromium's start-up; "
+                     f"{play['parallel'] * 1000 / crawl_ms:.1f} pages/s at parallelism "
                      f"{play['parallel']}) vs bare Playwright {bare_ms} ms ({play['pages_per_s']} "
                      f"pages/s measured, {play['pages']} pages, {play['failures']} failed) = "
                      f"{ratio:.2f}x (target >= 0.8x)", ratio >= 0.8))
     else:
         rows.append(("rendering: the crawl rendered no page", False))
+    if auto["rendered_pages"] and play["pages"]:
+        # CPU is the steadier figure on a shared machine: the crawl's extra CPU for rendering
+        # (render auto's process tree minus render never's, which fetches 140 pages fewer)
+        # per rendered page, against the bare script's (its browser's start-up included)
+        extra = (auto["tree_cpu_s"] - never["tree_cpu_s"]) / auto["rendered_pages"]
+        print(f"CPU per rendered page: crawl ~{1000 * extra:.0f} ms (render auto tree "
+              f"{auto['tree_cpu_s']} s - render never tree {never['tree_cpu_s']} s, over "
+              f"{auto['rendered_pages']} renders), bare Playwright "
+              f"{1000 * play['tree_cpu_s'] / play['pages']:.0f} ms ({play['tree_cpu_s']} s, "
+              f"{play['pages']} pages)")
     ratio = never["pages_per_s"] / bare["pages_per_s"]
     rows.append((f"render never {never['pages_per_s']} pages/s vs bare Scrapy spider "
                  f"{bare['pages_per_s']} pages/s = {ratio:.2f}x (target >= 0.8x)", ratio >= 0.8))

@@ -13,14 +13,17 @@ import logging
 import re
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy import Request, signals
+from scrapy.core.downloader import Slot
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import HtmlResponse
 
 from ecomstat.spiders.extract import looks_binary
 from ecomstat.spiders.outcomes import CONNECTION_ERROR, OutcomeIgnore, RefusedPrivate, TimedOut, TooLarge
 from ecomstat.spiders.render.browser import CHROMIUM_ARGS, BrowserPool, default_concurrency
+from ecomstat.spiders.render.cache import ScriptCache
 from ecomstat.spiders.render.job import (Fetched, Refused, RenderJob, RenderLimits, RenderTimedOut,
                                 RenderTooLarge)
 
@@ -60,7 +63,13 @@ def needs_render(body: bytes) -> str | None:
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 WAIT_S = 5.0  # the longest wait for a page's DOM to settle after DOMContentLoaded
-SETTLE_MS = 150  # a DOM this long unchanged, with nothing pending, is settled
+# A DOM this long unchanged, with none of the page's requests pending for as long, is settled.
+# 150 ms held a browser page idle for half of a sample-web shop's render; 100 ms is still
+# several frames after the last answer a script turns into DOM.
+SETTLE_MS = 100
+# a rendered page's scripts and API calls to its own site at once (their own download slot)
+SUBREQUEST_CONCURRENCY = 4
+SCRIPT_CACHE_BYTES = 8 << 20  # scripts kept for other renders of the process (spiders.render.cache)
 
 
 class RenderMiddleware:
@@ -74,6 +83,7 @@ class RenderMiddleware:
         self.limits = limits
         self.pool = pool
         self.maxsize = crawler.settings.getint("DOWNLOAD_MAXSIZE")
+        self.scripts = ScriptCache(SCRIPT_CACHE_BYTES)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RenderMiddleware:
@@ -89,7 +99,8 @@ class RenderMiddleware:
         pool = BrowserPool(
             settings.get("ECOMSTAT_CHROMIUM_PATH") or "/usr/bin/chromium",
             settings.getlist("ECOMSTAT_CHROMIUM_ARGS") or list(CHROMIUM_ARGS),
-            settings.getint("ECOMSTAT_RENDER_CONCURRENCY") or default_concurrency(),
+            settings.getint("ECOMSTAT_RENDER_CONCURRENCY") or default_concurrency(
+                crawl_processes(crawler)),
             settings.getint("ECOMSTAT_RENDER_RECYCLE") or 50)
         middleware = cls(crawler, mode, limits, pool)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -115,6 +126,7 @@ class RenderMiddleware:
         started = time.monotonic()
         try:
             async with self.pool.slot() as slot:
+                job.timings["wait_ms"] = (time.monotonic() - started) * 1000
                 html = await job.run(slot)
         except RenderTooLarge as exc:
             self.stats.inc_value("ecomstat/render/too-large")
@@ -130,6 +142,11 @@ class RenderMiddleware:
             self.stats.inc_value("ecomstat/render/ms", int((time.monotonic() - started) * 1000))
             for kind, count in job.blocked_counts.items():
                 self.stats.inc_value(f"ecomstat/render/blocked/{kind}", count)
+            for phase, value in job.timings.items():
+                self.stats.inc_value(f"ecomstat/render/{phase}", int(value))
+            # Chromium's start-up (in wait_ms of the renders that waited for it)
+            self.stats.set_value("ecomstat/render/launches", self.pool.launches)
+            self.stats.set_value("ecomstat/render/launch_ms", int(self.pool.launch_seconds * 1000))
         self.stats.inc_value("ecomstat/render/pages")
         headers_out = {name: values for name, values in response.headers.items()
                        if name.lower() not in (b"content-encoding", b"content-length",
@@ -142,13 +159,20 @@ class RenderMiddleware:
 
     async def _fetch(self, url: str, method: str, headers: dict[str, str], body: bytes | None,
                      budget: int) -> Fetched:
-        """A page's script or API call, downloaded as any crawl request is."""
+        """A page's script or API call, downloaded as any crawl request is (a script another
+        render of this process loaded already: from the script cache)."""
+        cached = self.scripts.get(method, url)
+        if cached is not None:
+            self.stats.inc_value("ecomstat/render/script-cache-hits")
+            return cached
         maxsize = min(self.maxsize, budget) if self.maxsize else budget
         request = Request(url, method=method, headers=headers, body=body, dont_filter=True,
                           priority=100, meta={
                               "ecomstat_no_render": True, "ecomstat_any_content": True,
                               "ecomstat_vetted_url": url,  # not a link: no trap rules
-                              "download_maxsize": maxsize})
+                              "download_maxsize": maxsize,
+                              "download_slot": self._subrequest_slot(url),
+                              "autothrottle_dont_adjust_delay": True})
         try:
             response = await self.crawler.engine.download_async(request)
         except RefusedPrivate as exc:
@@ -161,7 +185,35 @@ class RenderMiddleware:
             raise Refused(f"redirect not followed: {url}")
         headers_out = {name.decode("latin-1"): b", ".join(values).decode("latin-1")
                        for name, values in response.headers.items()}
-        return Fetched(response.status, headers_out, response.body)
+        fetched = Fetched(response.status, headers_out, response.body)
+        self.scripts.put(method, url, fetched)
+        return fetched
+
+    def _subrequest_slot(self, url: str) -> str:
+        """The download slot of a rendered page's own scripts and API calls: one per site beside
+        the site's page slot. In the site's slot they queued behind the site's page fetches and
+        its download delay, while the render held a browser page idle (a browser loads a page's
+        resources at once). They still pass every downloader middleware (private-address rule,
+        robots.txt, size caps); a robots.txt Crawl-delay is applied to this slot too
+        (PoliteRobotsTxtMiddleware), AutoThrottle does not raise its delay."""
+        key = f"{urlsplit(url).hostname or ''} render"
+        slots = self.crawler.engine.downloader.slots
+        if key not in slots:
+            slot = Slot(SUBREQUEST_CONCURRENCY, 0.0, 0.0)
+            # not collected as idle before its first request (Scrapy's clock is monotonic())
+            slot.lastseen = time.monotonic()
+            slots[key] = slot
+        return key
+
+
+def crawl_processes(crawler: Any) -> int:
+    """How many crawl processes share this machine: the spider's shard K/N (spiders.crawl
+    starts N processes with shard=K/N), else 1."""
+    shard = getattr(getattr(crawler, "spider", None), "shard", None)
+    try:
+        return max(1, int(shard[1])) if shard else 1
+    except (TypeError, ValueError, IndexError):
+        return 1
 
 
 def _is_html(response: Any) -> bool:

@@ -7,8 +7,10 @@ redirect hop checked again) and fulfilled; everything else is aborted: images, f
 stylesheets cannot change the text, frames and later navigations would leave the page, and what
 routing cannot see is stopped by the browser's launch flags (spiders.render.browser).
 
-The render ends when nothing the page asked for is pending and the DOM has not changed for
-`settle_ms` (a MutationObserver), or after `wait_s`; the whole render is bounded by `timeout_s`.
+The render ends when nothing the page asked for is pending (counted both in the page, from the
+script's fetch()/XHR call on, and in our routing) and neither the DOM nor those requests changed
+for `settle_ms` (a MutationObserver), or after `wait_s`; the whole render is bounded by
+`timeout_s`. Where a render's time goes is in `timings` (stats ecomstat/render/*_ms).
 The bytes fulfilled and the size of the rendered DOM are capped (too-large).
 """
 
@@ -32,23 +34,34 @@ DROPPED_HEADERS = frozenset({"content-encoding", "content-length", "transfer-enc
 # forwarded from Chromium's request to Scrapy's (our User-Agent, no cookies)
 FORWARDED_HEADERS = frozenset({"accept", "accept-language", "content-type", "x-requested-with"})
 
-# Resolves once the document has not changed for `settle` ms, or after `limit` ms.
+# Resolves once none of the page's fetch/XHR calls is in flight (counted in the page itself by
+# spiders.render.browser.PENDING_JS, so a call the script has made but whose request has not yet
+# reached our routing counts too) and neither the document nor those calls changed for `settle`
+# ms; or after `limit` ms.
 QUIET_JS = """([settle, limit]) => new Promise(resolve => {
-  let timer = null;
-  const done = () => { observer.disconnect(); clearTimeout(cap); resolve(true); };
-  const observer = new MutationObserver(() => { clearTimeout(timer);
-                                                timer = setTimeout(done, settle); });
+  const start = performance.now();
+  let last = start;
+  const observer = new MutationObserver(() => { last = performance.now(); });
   observer.observe(document, {subtree: true, childList: true, attributes: true,
                               characterData: true});
-  timer = setTimeout(done, settle);
-  const cap = setTimeout(done, limit);
+  const tick = () => {
+    const now = performance.now();
+    const pending = window.__ecomstatPending || 0;
+    const quiet = now - Math.max(last, window.__ecomstatLast || 0);
+    if (now - start >= limit || (pending === 0 && quiet >= settle)) {
+      observer.disconnect(); resolve(true); return;
+    }
+    setTimeout(tick, pending ? 20 : Math.max(5, settle - quiet));
+  };
+  setTimeout(tick, settle);
 })"""
-DOM_LENGTH_JS = "() => document.documentElement ? document.documentElement.outerHTML.length : 0"
-# what page.content() returns, without its own retry-forever on a navigation in flight
-CONTENT_JS = """() => { let html = '';
+# What page.content() returns, without its own retry-forever on a navigation in flight; a DOM
+# longer than `limit` characters comes back as its length only (one serialisation, one round
+# trip, and no oversized string through the protocol).
+CONTENT_JS = """(limit) => { let html = '';
   if (document.doctype) html = new XMLSerializer().serializeToString(document.doctype);
   if (document.documentElement) html += document.documentElement.outerHTML;
-  return html; }"""
+  return html.length > limit ? html.length : html; }"""
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,8 @@ class RenderJob:
         self.fulfilled_bytes = 0
         self.too_large = False
         self.blocked_counts: dict[str, int] = {}
+        # where the render's time went (ms): stats ecomstat/render/<phase>_ms
+        self.timings: dict[str, float] = {}
 
     def blocked(self, kind: str) -> None:
         self.blocked_counts[kind] = self.blocked_counts.get(kind, 0) + 1
@@ -130,14 +145,16 @@ class RenderJob:
 
     async def _render(self, page: Any) -> bytes:
         loop = asyncio.get_running_loop()
-        self.last_activity = loop.time()
+        started = self.last_activity = loop.time()
         self.fulfilled_bytes = len(self.body)
         if self.fulfilled_bytes > self.limits.max_bytes:
             raise RenderTooLarge(f"page of {self.fulfilled_bytes} bytes")
         # No timeout of its own: the render's (run) ends it, as a timeout outcome. Not "load":
         # an async script still on its way is waited for below, up to wait_s, not for ever.
         await page.goto(self.url, wait_until="domcontentloaded", timeout=0)
-        deadline = loop.time() + self.limits.wait_s
+        loaded = loop.time()
+        self.timings["goto_ms"] = (loaded - started) * 1000
+        deadline = loaded + self.limits.wait_s
         settle = self.limits.settle_ms / 1000
         while True:
             remaining = deadline - loop.time()
@@ -148,14 +165,17 @@ class RenderJob:
                 break
             if self.pending == 0 and loop.time() - self.last_activity >= settle:
                 break
+        settled = loop.time()
+        self.timings["settle_ms"] = (settled - loaded) * 1000
         if self.too_large:
             raise RenderTooLarge(f"more than {self.limits.max_bytes} bytes fulfilled")
-        length = await _evaluate(page, DOM_LENGTH_JS)
-        if length > self.limits.max_dom_bytes:
-            raise RenderTooLarge(f"rendered DOM of {length} characters")
-        html = (await _evaluate(page, CONTENT_JS)).encode("utf-8")
+        content = await _evaluate(page, CONTENT_JS, self.limits.max_dom_bytes)
+        if not isinstance(content, str):
+            raise RenderTooLarge(f"rendered DOM of {content} characters")
+        html = content.encode("utf-8")
         if len(html) > self.limits.max_dom_bytes:
             raise RenderTooLarge(f"rendered DOM of {len(html)} bytes")
+        self.timings["content_ms"] = (loop.time() - settled) * 1000
         return html
 
     async def on_route(self, route: Any) -> None:
@@ -176,6 +196,7 @@ class RenderJob:
             return
         loop = asyncio.get_running_loop()
         self.pending += 1
+        asked = loop.time()
         try:
             budget = self.limits.max_bytes - self.fulfilled_bytes
             if budget <= 0:
@@ -199,6 +220,9 @@ class RenderJob:
         finally:
             self.pending -= 1
             self.last_activity = loop.time()
+            self.timings["fetch_ms"] = self.timings.get("fetch_ms", 0.0) + \
+                (self.last_activity - asked) * 1000
+            self.timings["fetches"] = self.timings.get("fetches", 0) + 1
         await quietly(route.fulfill(status=fetched.status, headers=browser_headers(
             fetched.headers), body=fetched.body))
 
