@@ -137,13 +137,17 @@ class CrawlRun(Base):
     pages: Mapped[int] = mapped_column(Integer, default=0)
     warc_dir: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
+    # the wave (period of data collection, e.g. 2026Q4) the run belongs to (revision 0005)
+    wave: Mapped[str | None] = mapped_column(String(20), index=True)
 
 
 class SiteVisit(Base):
     """Per (run, website): how the crawl of that site ended. Makes runs resumable."""
 
     __tablename__ = "site_visit"
-    __table_args__ = (UniqueConstraint("run_id", "website_id", name="uq_site_visit_run_site"),)
+    __table_args__ = (UniqueConstraint("run_id", "website_id", name="uq_site_visit_run_site"),
+                      # a site's latest visit (v_enterprise_web's wave; revision 0005)
+                      Index("ix_site_visit_website_run", "website_id", "run_id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id", ondelete="CASCADE"))
@@ -316,6 +320,12 @@ class ValidationFinding(Base):
     evidence_url: Mapped[str | None] = mapped_column(Text)
     snapshot_id: Mapped[int | None] = mapped_column(ForeignKey("register_snapshot.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # issue 17 item 4 (migration 0006): sha256 of register value, web value and source page;
+    # the decision that holds for this evidence (none: open); what the confidence rests on
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("register_decision.id", ondelete="SET NULL"))
+    basis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Campaign(Base):
@@ -368,7 +378,157 @@ apscheduler_jobs = Table(
 # --- waves (migration 0005, issue 17 items 1-3) ---
 
 
+class EnterpriseWave(Base):
+    """Per wave and enterprise: what `v_enterprise_web` said when the wave's sites were
+    classified (its best website, the website state, the labels with score and evidence page).
+    Pages and classifications keep only their latest version; this row is the wave's record and
+    is never changed by a later wave (`store/waves.py`)."""
+
+    __tablename__ = "enterprise_wave"
+    __table_args__ = (UniqueConstraint("wave", "enterprise_id", name="uq_enterprise_wave_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave: Mapped[str] = mapped_column(String(20))
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"),
+                                               index=True)
+    website_id: Mapped[int | None] = mapped_column(Integer)  # no FK: the record outlives the row
+    website_url: Mapped[str | None] = mapped_column(Text)
+    website_status: Mapped[str | None] = mapped_column(String(20))
+    # found | unreachable | not-crawled | none (indicators/units.py)
+    website_state: Mapped[str] = mapped_column(String(20))
+    web_sales: Mapped[str | None] = mapped_column(String(100))
+    web_sales_probability: Mapped[float | None] = mapped_column(Float)
+    web_sales_evidence: Mapped[str | None] = mapped_column(Text)  # the page that decided
+    marketplace: Mapped[str | None] = mapped_column(String(100))
+    marketplace_probability: Mapped[float | None] = mapped_column(Float)
+    marketplace_evidence: Mapped[str | None] = mapped_column(Text)
+    social_media: Mapped[str | None] = mapped_column(String(100))
+    social_media_probability: Mapped[float | None] = mapped_column(Float)
+    social_media_evidence: Mapped[str | None] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # task -> full evidence list
+    models: Mapped[list[Any] | None] = mapped_column(JSON)  # model versions behind the labels
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WaveChange(Base):
+    """An enterprise whose status changed between two waves, with the evidence of both."""
+
+    __tablename__ = "wave_change"
+    __table_args__ = (UniqueConstraint("from_wave", "to_wave", "enterprise_id", "change",
+                                       name="uq_wave_change_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_wave: Mapped[str] = mapped_column(String(20))
+    to_wave: Mapped[str] = mapped_column(String(20))
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
+    task: Mapped[str] = mapped_column(String(40))  # web_sales | marketplace | social_media | website
+    # e.g. gained-web-sales, lost-web-sales, website-dead, website-found, new-url
+    change: Mapped[str] = mapped_column(String(40))
+    before: Mapped[str | None] = mapped_column(String(100))
+    after: Mapped[str | None] = mapped_column(String(100))
+    before_url: Mapped[str | None] = mapped_column(Text)
+    after_url: Mapped[str | None] = mapped_column(Text)
+    before_probability: Mapped[float | None] = mapped_column(Float)
+    after_probability: Mapped[float | None] = mapped_column(Float)
+    before_evidence: Mapped[str | None] = mapped_column(Text)
+    after_evidence: Mapped[str | None] = mapped_column(Text)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class IndicatorChange(Base):
+    """The change of an indicator between two waves over the enterprises in both (paired), with
+    an interval that accounts for the overlap (`indicators/changes.py`)."""
+
+    __tablename__ = "indicator_change"
+    __table_args__ = (UniqueConstraint("indicator", "from_wave", "to_wave", "breakdown_key",
+                                       name="uq_indicator_change_cell"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator: Mapped[str] = mapped_column(String(60))
+    from_wave: Mapped[str] = mapped_column(String(20))
+    to_wave: Mapped[str] = mapped_column(String(20))
+    breakdown_key: Mapped[str] = mapped_column(String(200))
+    estimate_from: Mapped[float | None] = mapped_column(Float)
+    estimate_to: Mapped[float | None] = mapped_column(Float)
+    difference: Mapped[float | None] = mapped_column(Float)
+    se: Mapped[float | None] = mapped_column(Float)
+    ci_low: Mapped[float | None] = mapped_column(Float)
+    ci_high: Mapped[float | None] = mapped_column(Float)
+    n: Mapped[int | None] = mapped_column(Integer)  # enterprises in scope in both waves
+    gained: Mapped[int | None] = mapped_column(Integer)
+    lost: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str] = mapped_column(String(40))
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 # --- register decisions (migration 0006, issue 17 item 4) ---
 
 
+class RegisterDecision(Base):
+    """A register clerk's decision on a validation finding (accept | reject | done) or a website
+    linked by hand (link). Never overwritten: each decision is a new row, and the latest one
+    for an (enterprise, field) holds while the finding's evidence fingerprint (register value,
+    web value, source page) is the one decided on; new evidence reopens the finding."""
+
+    __tablename__ = "register_decision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(
+        ForeignKey("enterprise.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[str] = mapped_column(String(20))  # accept | reject | done | link
+    note: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str] = mapped_column(String(100))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # the finding as decided on (the finding row itself changes with every validation)
+    verdict: Mapped[str | None] = mapped_column(String(20))
+    register_value: Mapped[str | None] = mapped_column(Text)
+    web_value: Mapped[str | None] = mapped_column(Text)
+    evidence_url: Mapped[str | None] = mapped_column(Text)
+
+
 # --- crawl operations (migration 0007, issue 17 item 5) ---
+
+
+class CrawlRunProcess(Base):
+    """A process working on a crawl run, with its heartbeat and its live figures. The `owner`
+    (the `crawl sites` command, or the scheduler's step that runs it) writes its row when it
+    opens or resumes the run; each crawl process (`crawler`) upserts its own every
+    ECOMSTAT_LIVE_STATS_SECONDS. A running run with no fresh heartbeat and no owner alive on
+    this host was killed: it holds no sites."""
+
+    __tablename__ = "crawl_run_process"
+    __table_args__ = (UniqueConstraint("run_id", "worker", name="uq_crawl_run_process_worker"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("crawl_run.id", ondelete="CASCADE"), index=True)
+    worker: Mapped[str] = mapped_column(String(100))  # "host:pid"
+    role: Mapped[str] = mapped_column(String(20))  # owner | crawler
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    campaign_run_id: Mapped[int | None] = mapped_column(Integer)  # the scheduler's run, if any
+    rss_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    pages_per_second: Mapped[float | None] = mapped_column(Float)
+    # the process's crawl stats so far (ecomstat/..., downloader/response_status_count/...)
+    stats: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SchedulerInstance(Base):
+    """A scheduler service process and its heartbeat: `schedule list` says whether one is
+    alive (heartbeat younger than ECOMSTAT_HEARTBEAT_MISSES x its interval)."""
+
+    __tablename__ = "scheduler_instance"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    interval_seconds: Mapped[float] = mapped_column(Float)
+    timezone: Mapped[str] = mapped_column(String(64))
+    stopped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

@@ -17,16 +17,16 @@ from sqlalchemy import Engine
 
 from ecomstat.errors import BadInput
 from ecomstat.store.errors import StoreError
-from ecomstat.store.views import VIEWS
+from ecomstat.store.views import CURRENT_VIEWS
 
 # The tables the README documents for economists (not apscheduler_jobs, the scheduler's
 # job store).
 READER_TABLES = (
     "enterprise", "register_snapshot", "website", "crawl_run", "site_visit", "page", "product",
     "model", "classification", "audit_label", "indicator_value", "validation_finding",
-    "campaign", "campaign_run",
+    "campaign", "campaign_run", "enterprise_wave", "wave_change", "indicator_change",
 )
-READER_VIEWS = tuple(VIEWS)
+READER_VIEWS = tuple(CURRENT_VIEWS)
 # Read by ecomstat itself: every command checks the schema revision before it runs.
 SCHEMA_TABLE = "alembic_version"
 SERVER_ROLES = ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program")
