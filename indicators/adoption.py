@@ -26,6 +26,7 @@ from ecomstat.indicators.errors import IndicatorError, InvalidIndicatorInput
 from ecomstat.indicators.estimators import Method, ShareEstimate
 from ecomstat.indicators.results import IndicatorRecord, require_period, write_values
 from ecomstat.indicators.twophase import Phase1, error_rates
+from ecomstat.store.waves import require_recorded
 from ecomstat.indicators.units import (
     STATE_FOUND, STATE_NOT_CRAWLED, STATE_UNREACHABLE, TASKS, Scope, Units, load_units,
 )
@@ -78,6 +79,9 @@ class BuildOptions:
     breakdowns: list[tuple[str, ...]] = field(default_factory=list)  # cross-tabulations
     nonresponse: str = "reweight"
     error_rates: str = "auto"  # auto | pooled | groups (size classes)
+    # The wave's recorded units (store/waves.py); its name is then the period, so waves never
+    # overwrite each other's values and `v_enterprise_wave` agrees with them (docs/waves.md)
+    wave: str | None = None
 
 
 @dataclass
@@ -150,7 +154,7 @@ def _weights(units: Units, method: Method, totals: Any, drop: np.ndarray | None,
     adjusted = nonresponse_weights(units.weight, found, drop, [
         ("size_class x nace_section", cells), ("size_class", size.astype(np.int64)),
         ("total", np.zeros(len(units), dtype=np.int64))])
-    return Phase1(adjusted.weights, units.weight, strata), adjusted.info
+    return Phase1(adjusted.weights, units.weight, strata, reweighting=adjusted.reweighting), adjusted.info
 
 
 def build_adoption(engine: Engine, options: BuildOptions | None = None) -> BuildResult:  # noqa: C901 (predates the limit; to split)
@@ -166,9 +170,12 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
     if options.error_rates not in ERROR_RATE_MODES:
         raise InvalidIndicatorInput(f"--error-rates: {options.error_rates!r} is not one of "
                                     f"{', '.join(ERROR_RATE_MODES)}")
-    period = require_period(options.period, "e-commerce adoption")  # a blank period is refused
+    period = require_period(options.wave or options.period, "e-commerce adoption")  # blank: refused
     crosses = check_breakdowns(options.breakdowns)
-    units = load_units(engine, options.scope)
+    units = load_units(engine, options.scope, wave=options.wave)
+    if len(units) == 0 and options.wave is not None:
+        require_recorded(engine, options.wave)  # BadInput naming the recorded waves if none
+        raise IndicatorError(f"no enterprises in scope were recorded for wave {options.wave}")
     if len(units) == 0:
         raise IndicatorError("no enterprises in scope: import a register first (`ecomstat register import`)")
     labels = unit_labels(units)
@@ -212,8 +219,10 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
         "bootstrap": {"replicates": options.replicates, "random_state": options.random_state,
                       "ci": f"percentile {100 * (1 - options.alpha):g}%",
                       "resampled": "units within size class x design-weight strata (calibration cells "
-                                   "x domain, recalibrated, when calibrated), rescaled by sqrt(1 - 1/weight); "
-                                   "error rates by Jeffreys Beta draws"},
+                                   "x domain, recalibrated, when calibrated; the nonresponse reweighting redone "
+                                   "in each replicate), rescaled by sqrt(1 - 1/weight); error rates by Beta "
+                                   "draws (Jeffreys, pseudo-counts on the audit's scale, Clopper-Pearson tails "
+                                   "below 2 events)"},
         "audit_set": audit_set,
         "audit_imported_at": audit_imported_at(engine, audit_set) if audits else None,
         "breakdowns": ["total", *BREAKDOWNS[1:], *[",".join(c) for c in crosses]],

@@ -25,6 +25,7 @@ its pages; labels pivoted to one row per website in SQL); the rest is vectorised
 
 from __future__ import annotations
 
+import json
 import operator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ from sqlalchemy import Engine
 
 from ecomstat.numbers import EMPLOYEES
 from ecomstat.indicators.errors import IndicatorError, InvalidIndicatorInput
+from ecomstat.store.waves import check_wave
 
 TASKS = ("web_sales", "marketplace", "social_media")
 SIZE_CLASSES = ("10-49", "50-249", "250+")
@@ -44,6 +46,7 @@ EUROSTAT_EXCLUDED_DIVISIONS = ("75",)  # veterinary activities (section M is 69-
 FOUND_STATUSES = ("linked", "verified", "candidate")
 UNREACHABLE_STATUSES = ("dead", "unreachable")
 
+FETCH_ROWS = 50_000  # rows per fetch: the transfer stays bounded, the columns grow alone
 _MODEL_SLOTS = 2**21  # model ids packed below the classification id (see _latest_labels)
 
 STATE_NONE, STATE_FOUND, STATE_UNREACHABLE, STATE_NOT_CRAWLED = 0, 1, 2, 3
@@ -155,22 +158,33 @@ class Units:
         return self.index
 
 
-def _fetch(engine: Engine, sql: str) -> list[list[Any]]:
+def _fetch(engine: Engine, sql: str, shared: tuple[int, ...] = ()) -> list[list[Any]]:
     """All rows of `sql` as columns (one list per column).
 
     Runs on the raw DB-API cursor: SQLAlchemy's Row objects cost more than the query itself at
-    a million rows. `sql` takes no parameters (the few values are validated ints, inlined)."""
+    a million rows. `sql` takes no parameters (the few values are validated ints, inlined).
+    Rows arrive FETCH_ROWS at a time (a server-side cursor on PostgreSQL, whose client would
+    otherwise hold the whole result as well), so only the columns grow with the register. In
+    the `shared` columns (few distinct values: a NACE code, a region) equal values become one
+    object; the driver makes a new string per row."""
+    columns: list[list[Any]] = []
     with engine.connect() as connection:
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        raw = connection.connection.dbapi_connection
+        named = connection.dialect.name == "postgresql"
+        cursor = raw.cursor(name="ecomstat_units") if named else raw.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(sql)
-            rows = cursor.fetchall()
+            seen: dict[int, dict[Any, Any]] = {k: {} for k in shared}
+            while rows := cursor.fetchmany(FETCH_ROWS):
+                columns = columns or [[] for _ in rows[0]]
+                # One C-level pass per column (zip(*rows) would unpack the arguments).
+                for k, column in enumerate(columns):
+                    values = map(operator.itemgetter(k), rows)
+                    column.extend(map(seen[k].setdefault, values, map(operator.itemgetter(k), rows))
+                                  if k in seen else values)
         finally:
             cursor.close()
-    if not rows:
-        return []
-    # One C-level pass per column (zip(*rows) would unpack a million arguments).
-    return [list(map(operator.itemgetter(k), rows)) for k in range(len(rows[0]))]
+    return columns
 
 
 def _codes(values: list[Any], missing: str = "unknown") -> tuple[np.ndarray, list[str]]:
@@ -200,14 +214,20 @@ def _enterprise_filter(scope: Scope) -> str:
     return (" WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
-def load_units(engine: Engine, scope: Scope | None = None) -> Units:
-    """Read the in-scope enterprises, their website state and latest labels from the store."""
+def load_units(engine: Engine, scope: Scope | None = None, wave: str | None = None) -> Units:
+    """Read the in-scope enterprises, their website state and latest labels from the store; with
+    `wave`, the enterprises recorded for that wave with the state and labels recorded then
+    (`enterprise_wave`, the rows of `v_enterprise_wave`: docs/waves.md)."""
     scope = scope or Scope()
     where = _enterprise_filter(scope)
+    if wave is not None:
+        wave = check_wave(wave)  # letters, digits, -_. only: safe inlined
+        where += (" AND " if where else " WHERE ") + (
+            f"id IN (SELECT enterprise_id FROM enterprise_wave WHERE wave = '{wave}')")
     columns = _fetch(
         engine,
         "SELECT id, nace, nace_section, size_class, employees, region, weight, snapshot_id "
-        "FROM enterprise" + where,
+        "FROM enterprise" + where, shared=(1, 2, 3, 5),
     )
     ids, naces, stored_sections, stored_sizes, employees, regions, weights, snapshots = (
         columns or [[] for _ in range(8)]
@@ -234,9 +254,14 @@ def load_units(engine: Engine, scope: Scope | None = None) -> Units:
     n = len(ids)
     index = {eid: i for i, eid in enumerate(ids)}
 
-    state, best_site = _website_state(engine, index, n)
-    labels, labelled, models = _latest_labels(engine, state, best_site, n)
-    runs = sorted(int(r) for r in (_fetch(engine, "SELECT DISTINCT run_id FROM page WHERE run_id IS NOT NULL") or [[]])[0])
+    if wave is not None:
+        state, labels, labelled, models = _recorded(engine, index, n, wave)
+        runs = sorted(int(r) for r in (_fetch(engine, "SELECT id FROM crawl_run WHERE wave = "
+                                              f"'{wave}'") or [[]])[0])
+    else:
+        state, best_site = _website_state(engine, index, n)
+        labels, labelled, models = _latest_labels(engine, state, best_site, n)
+        runs = sorted(int(r) for r in (_fetch(engine, "SELECT DISTINCT run_id FROM page WHERE run_id IS NOT NULL") or [[]])[0])
     counts = {name: int(np.sum(state == code)) for code, name in STATE_NAMES.items()}
     provenance = {
         "scope": scope.as_dict(),
@@ -244,6 +269,7 @@ def load_units(engine: Engine, scope: Scope | None = None) -> Units:
         "website_state": counts,
         "register_snapshots": sorted(int(v) for v in set(snapshots) if v is not None),
         "crawl_runs": runs,
+        **({"wave": wave} if wave is not None else {}),
         "models": models,
         "labelled_found_sites": {task: int(labelled[task].sum()) for task in TASKS},
         "design_weights": ("none: the register is the frame (census, weight 1)" if missing == len(pick)
@@ -267,7 +293,7 @@ def _website_state(engine: Engine, index: dict[str, int], n: int) -> tuple[np.nd
         "CASE WHEN EXISTS (SELECT 1 FROM page p WHERE p.website_id = w.id AND p.outcome = 'ok') "
         "THEN 1 ELSE 0 END AS crawled "
         "FROM website w WHERE w.enterprise_id IS NOT NULL AND w.status IN ("
-        + ", ".join(f"'{s}'" for s in FOUND_STATUSES + UNREACHABLE_STATUSES) + ")",
+        + ", ".join(f"'{s}'" for s in FOUND_STATUSES + UNREACHABLE_STATUSES) + ")", shared=(2,),
     )
     if not columns:
         return state, best_site
@@ -338,3 +364,34 @@ def _latest_labels(engine: Engine, state: np.ndarray, best_site: np.ndarray, n: 
             raise IndicatorError("more than 2^21 models: widen _MODEL_SLOTS in indicators/units.py")
     models = sorted(f"{task}:{names.get(m, 'no model row')}" for task, m in used)
     return labels, labelled, models
+
+
+def _recorded(engine: Engine, index: dict[str, int], n: int, wave: str) -> tuple[
+        np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray], list[str]]:
+    """State and labels per unit as recorded for `wave` (the same reading as above: a label
+    counts on a found website only)."""
+    state = np.zeros(n, dtype=np.int8)
+    labels = {task: np.zeros(n, dtype=np.int8) for task in TASKS}
+    labelled = {task: np.zeros(n, dtype=bool) for task in TASKS}
+    codes = {name: code for code, name in STATE_NAMES.items()}
+    columns = _fetch(engine, "SELECT enterprise_id, website_state, " + ", ".join(TASKS)
+                     + f", models FROM enterprise_wave WHERE wave = '{wave}'")
+    models: set[str] = set()
+    if not columns:
+        return state, labels, labelled, []
+    eids, states, *task_columns, model_lists = columns
+    unit = np.array([index.get(e, -1) for e in eids], dtype=np.int64)
+    mine = unit >= 0
+    state[unit[mine]] = np.array([codes.get(s, STATE_NONE) for s in states], dtype=np.int8)[mine]
+    found = np.zeros(len(eids), dtype=bool)
+    found[mine] = state[unit[mine]] == STATE_FOUND
+    for task, values in zip(TASKS, task_columns):
+        has = found & np.array([v is not None for v in values], dtype=bool)
+        yes = np.array([str(v).lower() in ("yes", "true", "1") for v in values], dtype=np.int8)
+        labels[task][unit[has]] = yes[has]
+        labelled[task][unit[has]] = True
+    for value in model_lists:
+        if isinstance(value, str):  # JSON text from a driver that does not decode it
+            value = json.loads(value)
+        models.update(value or [])
+    return state, labels, labelled, sorted(models)

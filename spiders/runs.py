@@ -12,6 +12,8 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,12 +23,28 @@ from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
 from ecomstat.urls import canonicalize_url, registered_domain
-from ecomstat.spiders import outcomes
+from ecomstat.spiders import live, outcomes
 from ecomstat.store import lock_row, transaction
 from ecomstat.store.models import CrawlRun, Page, SiteVisit, Website, utcnow
 from ecomstat.store.upsert import upsert
+from ecomstat.store.waves import check_wave, default_wave
 
 SELECTIONS = ("all", "missing", "stale", "urls")
+# The wave new runs belong to (`crawl sites --wave W`: `in_wave`); unset, store.waves' default.
+# A context variable, so the crawl library's signature stays as it is for every caller.
+CRAWL_WAVE: ContextVar[str | None] = ContextVar("CRAWL_WAVE", default=None)
+
+
+@contextmanager
+def in_wave(wave: str | None) -> Iterator[None]:
+    """Runs created inside belong to `wave` (checked; None: the default rule)."""
+    token = CRAWL_WAVE.set(check_wave(wave) if wave is not None else None)
+    try:
+        yield
+    finally:
+        CRAWL_WAVE.reset(token)
+
+
 RESUMABLE = ("running", "interrupted", "failed")
 
 
@@ -127,13 +145,19 @@ def select_websites(engine: Engine, selection: str = "all", *, stale_days: float
 
 def create_run(engine: Engine, spider: str, website_ids: Sequence[int],
                settings: dict[str, Any] | None = None, warc_dir: str | None = None) -> int:
-    """A crawl_run row plus one pending site_visit per website."""
+    """A crawl_run row plus one pending site_visit per website; CrawlBusy (nothing written) when
+    a live run holds any of the sites (`spiders.live`)."""
     with transaction(engine) as session:
+        live.serialise_run_starts(session)
         run = CrawlRun(spider=spider, status="running", settings=settings or {},
-                       sites_total=len(website_ids), outcomes={}, stats={}, warc_dir=warc_dir)
+                       sites_total=len(website_ids), outcomes={}, stats={}, warc_dir=warc_dir,
+                       wave=CRAWL_WAVE.get() or default_wave())
         session.add(run)
-        session.flush()
+        session.flush()  # on SQLite, takes the write lock: the check below sees every other start
         run_id = run.id
+        live.refuse_if_held(session, website_ids, exclude=run_id,
+                            resume_command=live.resume_command(spider))
+        live.record_owner(session, run_id)
         for start in range(0, len(website_ids), 1000):
             session.execute(SiteVisit.__table__.insert(), [
                 {"run_id": run_id, "website_id": wid, "state": "pending", "pages": 0}
@@ -164,8 +188,10 @@ def reopen_run(engine: Engine, run_id: int) -> None:
     with its visit done)."""
     with transaction(engine) as session:
         lock_run(session, run_id)
+        live.refuse_if_live(session, run_id)  # its processes still crawl: no double crawl
         session.execute(update(CrawlRun).where(CrawlRun.id == run_id).values(
             status="running", finished_at=None, error=None))
+        live.record_owner(session, run_id)
         session.execute(update(SiteVisit).where(
             SiteVisit.run_id == run_id, SiteVisit.state.in_(("claimed", "failed")))
             .values(state="pending", finished_at=None))
@@ -330,7 +356,7 @@ def unfinished_count(run_id: int) -> Any:
 def run_summary(engine: Engine, run_id: int) -> dict[str, Any]:
     run = get_run(engine, run_id)
     return {
-        "run_id": run.id, "spider": run.spider, "status": run.status,
+        "run_id": run.id, "spider": run.spider, "wave": run.wave, "status": run.status,
         "started_at": run.started_at, "finished_at": run.finished_at,
         "sites_total": run.sites_total, "sites_done": run.sites_done, "pages": run.pages,
         "outcomes": run.outcomes or {}, "warc_dir": run.warc_dir, "error": run.error,

@@ -11,25 +11,28 @@ the text, links and structured data stored in its row (the evidence says which s
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select
+from sqlalchemy import Engine, delete, func, insert, select
 
 from ecomstat.classifiers.characteristics import site_characteristics
 from ecomstat.classifiers.ecommerce.model import EcommerceModel, Prediction, prepare
 from ecomstat.classifiers.ecommerce.registry import register
 from ecomstat.classifiers.ecommerce.signals import HayScan
 from ecomstat.store.warc import read_html
+from ecomstat.store.waves import record_wave
 from ecomstat.classifiers.html import PageDoc, from_stored, parse_html
 from ecomstat.errors import BadInput
 
 logger = logging.getLogger(__name__)
 SITE_BATCH = 50  # sites per write transaction
+WEBSITE_PAGE = 1000  # websites read per keyset page (a national store streams through)
 PAGE_EVIDENCE = 5  # evidence items kept per page label
 BOOKING_EVIDENCE = ("booking form fields", "booking engine")
 REVIEW_MARGIN = 0.1  # probabilities this close to the threshold are flagged needs_review
@@ -61,6 +64,8 @@ class SitesSummary:
     web_sales: int = 0
     seconds: float = 0.0
     results: list[SiteResult] = field(default_factory=list)
+    wave: str | None = None  # the wave recorded (store/waves.py); None before any crawl run
+    wave_enterprises: int | None = None
 
 
 def _page_doc(page: Any) -> tuple[PageDoc, str]:
@@ -77,25 +82,70 @@ def _page_doc(page: Any) -> tuple[PageDoc, str]:
     return doc, "stored"
 
 
-def _websites(engine: Engine, website_ids: Sequence[int] | None) -> list[tuple[int, str]]:
+def _websites_query() -> Any:
+    """(id, URL, the newest crawl run with 'ok' pages of it) of websites with crawled pages,
+    by id. Correlated sub-queries rather than a join grouped over all pages: read a keyset
+    page at a time, the database walks the website key and probes each site's pages."""
     from ecomstat.store.models import Page, Website
 
-    query = (select(Website.id, Website.url).where(
-        Website.id.in_(select(Page.website_id).where(Page.outcome == "ok")))
-        .order_by(Website.id))
-    if website_ids:
-        query = query.where(Website.id.in_(list(website_ids)))
+    ok = (Page.website_id == Website.id) & (Page.outcome == "ok")
+    newest = select(func.max(Page.run_id)).where(ok).scalar_subquery()
+    return (select(Website.id, Website.url, newest.label("run_id"))
+            .where(select(Page.id).where(ok).exists()).order_by(Website.id))
+
+
+def _websites(engine: Engine, website_ids: Sequence[int] | None
+              ) -> Iterator[tuple[int, str, int | None]]:
+    """The websites to classify, streamed WEBSITE_PAGE at a time (keyset pages: no statement
+    and no list grows with the number of sites; `website_ids` are looked up in chunks)."""
+    from ecomstat.store.models import Website
+
+    query = _websites_query()
+    wanted = sorted(set(website_ids or ()))
+    if wanted:
+        pages = (query.where(Website.id.in_(wanted[start:start + WEBSITE_PAGE]))
+                 for start in range(0, len(wanted), WEBSITE_PAGE))
+        for page in pages:
+            with engine.connect() as conn:  # closed before the sites are classified
+                rows = [(int(r.id), str(r.url), r.run_id) for r in conn.execute(page)]
+            yield from rows
+        return
+    last: int | None = None
+    while True:
+        page = query.limit(WEBSITE_PAGE)
+        with engine.connect() as conn:
+            rows = [(int(r.id), str(r.url), r.run_id) for r in conn.execute(
+                page if last is None else page.where(Website.id > last))]
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield from rows
+
+
+def _count_websites(engine: Engine, website_ids: Sequence[int] | None) -> int:
+    """How many websites `_websites` yields; refuses ids without crawled pages (BadInput)."""
+    if website_ids:  # a list the caller holds anyway: the set of those found is no larger
+        found = {website_id for website_id, _, _ in _websites(engine, website_ids)}
+        missing = sorted(set(website_ids) - found)
+        if missing:
+            raise BadInput("no website with crawled pages has the id "
+                           + ", ".join(map(str, missing[:10])))
+        return len(found)
     with engine.connect() as conn:
-        return [(int(r.id), str(r.url)) for r in conn.execute(query)]
+        return int(conn.scalar(select(func.count()).select_from(_websites_query().subquery())) or 0)
 
 
-def _pages(engine: Engine, website_id: int) -> list[Any]:
+def _pages(engine: Engine, website_id: int, run_id: int | None = None) -> list[Any]:
+    """The site's 'ok' pages of crawl run `run_id` (None: all). A page of an earlier wave that
+    the newest crawl no longer found (a shop page removed) stays in the store, but no longer
+    decides the site's label (issue 17)."""
     from ecomstat.store.models import Page
 
+    query = select(Page).where(Page.website_id == website_id, Page.outcome == "ok")
+    if run_id is not None:
+        query = query.where(Page.run_id == run_id)
     with engine.connect() as conn:
-        return list(conn.execute(
-            select(Page).where(Page.website_id == website_id, Page.outcome == "ok")
-            .order_by(Page.depth, Page.id)))
+        return list(conn.execute(query.order_by(Page.depth, Page.id)))
 
 
 def classify_site(model: EcommerceModel, pages: Sequence[Any],
@@ -156,32 +206,45 @@ def long_lived_frozen() -> Iterator[None]:
         gc.unfreeze()
 
 
-def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _batches(items: Iterable[Any], size: int) -> Iterator[Sequence[Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
 
 
 def classify_sites(engine: Engine, model: EcommerceModel, *,
                    website_ids: Sequence[int] | None = None,
-                   progress: Callable[[int, int], None] | None = None) -> SitesSummary:
-    """Classify every website with crawled pages (or the given ids) and store the labels."""
+                   progress: Callable[[int, int], None] | None = None,
+                   on_result: Callable[[SiteResult], None] | None = None) -> SitesSummary:
+    """Classify every website with crawled pages (or the given ids) and store the labels.
+    Each site's result goes to `on_result` when given (memory then stays bounded at any
+    number of sites), else into `summary.results`."""
     started = time.perf_counter()
-    websites = _websites(engine, website_ids)
-    missing = sorted(set(website_ids or ()) - {website_id for website_id, _ in websites})
-    if missing:
-        raise BadInput("no website with crawled pages has the id "
-                             + ", ".join(map(str, missing[:10])))
+    total = _count_websites(engine, website_ids)
     model_id = register(engine, model)
     summary = SitesSummary(model.name, model.version, model_id)
+    websites = _websites(engine, website_ids)
     with long_lived_frozen():
-        _classify_batches(engine, model, model_id, websites, summary, progress)
+        _classify_batches(engine, model, model_id, websites, summary,
+                          _Progress(total, progress, on_result or summary.results.append))
+    # The labels are the newest crawl's: recorded as its wave's (store/waves.py, docs/waves.md)
+    recorded = record_wave(engine)
+    if recorded is not None:
+        summary.wave, summary.wave_enterprises = recorded
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 
 
+@dataclass
+class _Progress:
+    total: int
+    report: Callable[[int, int], None] | None
+    result: Callable[[SiteResult], None]
+
+
 def _classify_batches(engine: Engine, model: EcommerceModel, model_id: int,
-                      websites: Sequence[tuple[int, str]], summary: SitesSummary,
-                      progress: Callable[[int, int], None] | None) -> None:
+                      websites: Iterable[tuple[int, str, int | None]], summary: SitesSummary,
+                      progress: _Progress) -> None:
     """Classify the websites batch by batch, each batch's labels written in one transaction."""
     from ecomstat.store import transaction
     from ecomstat.store.models import Classification
@@ -191,8 +254,8 @@ def _classify_batches(engine: Engine, model: EcommerceModel, model_id: int,
         rows: list[dict[str, Any]] = []
         site_ids: list[str] = []
         page_ids: list[str] = []
-        for website_id, url in batch:
-            pages = _pages(engine, website_id)
+        for website_id, url, run_id in batch:
+            pages = _pages(engine, website_id, run_id)
             predictions, labels = classify_site(model, pages)
             site_ids.append(str(website_id))
             for page, prediction, source in predictions:
@@ -209,13 +272,13 @@ def _classify_batches(engine: Engine, model: EcommerceModel, model_id: int,
             result = SiteResult(website_id, url, len(pages), labels["web_sales"][0],
                                 labels["web_sales"][1],
                                 {t: v[0] for t, v in labels.items() if t != "web_sales"})
-            summary.results.append(result)
+            progress.result(result)
             summary.sites += 1
             summary.pages += len(pages)
             summary.web_sales += result.web_sales == "yes"
             done += 1
-            if progress:
-                progress(done, len(websites))
+            if progress.report:
+                progress.report(done, progress.total)
         # Replace this model's earlier labels of these targets, all in one transaction.
         with transaction(engine) as session:
             for target_type, ids in (("website", site_ids), ("page", page_ids)):

@@ -55,6 +55,8 @@ COMMAND_MODULES: list[tuple[str, str | None]] = [
     ("schedule", "schedule"),
     ("scheduler_service", "scheduler"),
     ("demo", None),
+    ("waves", "waves"),
+    ("changes", None),
 ]
 
 

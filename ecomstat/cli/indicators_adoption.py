@@ -38,6 +38,7 @@ def build(
     ctx: typer.Context,
     method: Annotated[Method, typer.Option(help="naive | corrected (Rogan-Gladen) | calibrated.")] = Method.naive,
     period: Annotated[Optional[str], typer.Option(help="Reference period (default: this year).")] = None,
+    wave: Annotated[Optional[str], typer.Option("--wave", help="Build from this wave's record (the wave is the period); see docs/waves.md.")] = None,
     audit: Annotated[Optional[str], typer.Option("--audit", help="Audit set (default: latest imported).")] = None,
     replicates: Annotated[Optional[int], typer.Option(help="Bootstrap replicates [ECOMSTAT_BOOTSTRAP_REPLICATES].")] = None,
     random_state: Annotated[Optional[int], typer.Option("--random-state", help="Seed [ECOMSTAT_RANDOM_STATE].")] = None,
@@ -75,7 +76,10 @@ def build(
         breakdowns=[tuple(b.split(",")) for b in breakdown or []],
         nonresponse=nonresponse,
         error_rates=error_rates,
+        wave=wave,
     )
+    if wave is not None and period is not None and period.strip() != wave.strip():
+        raise InvalidIndicatorInput(f"--wave {wave} is the period: drop --period {period}")
     if period is not None:
         options.period = period
     with err_console.status("estimating indicators"):
@@ -84,7 +88,7 @@ def build(
     emit_rows(_COLUMNS, (_row(r, fmt) for r in totals_only), fmt)
     err_console.print(
         f"wrote {len(result.records)} indicator values for {result.units} enterprises in scope "
-        f"(method {options.method.value}, period {options.period}); see `ecomstat indicators show`",
+        f"(method {options.method.value}, period {options.wave or options.period}); see `ecomstat indicators show`",
         highlight=False,
     )
     if any(r.provenance.get("interval", "").startswith("sampling") for r in totals_only):
