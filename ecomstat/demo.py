@@ -19,6 +19,9 @@ from pathlib import Path
 from ecomstat.errors import BadInput
 
 DEMO_DB = "demo.db"
+# The demo's two waves of data collection: the sample web changes between them (shops close,
+# firms open shops, sites die; ecomstat.sampleweb.waves).
+WAVES = ("2026Q3", "2026Q4")
 
 
 @dataclass
@@ -65,7 +68,7 @@ def pipeline_steps(folder: Path) -> list[Step]:
     return [
         Step("import the register", ["register", "import", str(folder / "sampleweb" / "register.csv"), "--snapshot", "demo"]),
         Step("discover websites", ["register", "discover"]),
-        Step("crawl websites", ["crawl", "sites", "--all", "--max-pages", "15"]),
+        Step("crawl websites", ["crawl", "sites", "--all", "--max-pages", "15", "--wave", WAVES[0]]),
         Step("match websites to enterprises", ["register", "match"]),
         Step("classify websites", ["classify", "sites"]),
         Step("crawl shop listings", ["crawl", "shops", "--urls", str(folder / "shops.txt"), "--max-pages", "3"],
@@ -74,10 +77,24 @@ def pipeline_steps(folder: Path) -> list[Step]:
         Step("validate the register", ["register", "validate"]),
         Step("register worklist", ["register", "report", "--out", str(folder / "register-worklist.html")]),
         Step("import the audit sample", ["audit", "import", str(folder / "sampleweb" / "audit.csv"), "--name", "demo-audit"]),
-        Step("estimate indicators", ["indicators", "build", "--method", "corrected", "--audit", "demo-audit"]),
+        Step("estimate indicators", ["indicators", "build", "--wave", WAVES[0], "--method", "corrected", "--audit", "demo-audit"]),
         Step("compare with the survey", ["indicators", "compare", "--survey", str(folder / "survey.csv"), "--store"],
              required=False),
-        Step("write the report", ["report", "--out", str(folder / "report"), "--survey", str(folder / "survey.csv")]),
+    ]
+
+
+def report_step(folder: Path) -> Step:
+    return Step("write the report", ["report", "--out", str(folder / "report"), "--survey", str(folder / "survey.csv")])
+
+
+def second_wave_steps() -> list[Step]:
+    """The next wave on the changed web: crawl, link, label, estimate, and what changed."""
+    return [
+        Step(f"crawl websites, wave {WAVES[1]}", ["crawl", "sites", "--all", "--max-pages", "15", "--wave", WAVES[1]]),
+        Step(f"match websites, wave {WAVES[1]}", ["register", "match"]),
+        Step(f"classify websites, wave {WAVES[1]}", ["classify", "sites"]),
+        Step(f"estimate indicators, wave {WAVES[1]}", ["indicators", "build", "--wave", WAVES[1], "--method", "corrected", "--audit", "demo-audit"]),
+        Step(f"changes {WAVES[0]} -> {WAVES[1]}", ["changes", "--from", WAVES[0], "--to", WAVES[1], "--indicators", "--format", "json"]),
     ]
 
 
@@ -99,7 +116,7 @@ def prepare_folder(folder: Path) -> Path:
     foreign = [p.name for p in folder.iterdir()
                if p.name not in {DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", "sampleweb", "data", "report",
                                  "demo.log", "register-worklist.html", "scores.json", "shops.txt",
-                                 "survey.csv"}]
+                                 "survey.csv", "sampleweb-wave2"}]
     if foreign:
         raise BadInput(f"{folder} holds files the demo did not make ({', '.join(sorted(foreign)[:3])}); choose an empty folder")
     for name in (DEMO_DB, f"{DEMO_DB}-wal", f"{DEMO_DB}-shm", "demo.log"):
@@ -114,9 +131,10 @@ def run_demo(
     on_step: Callable[[str, StepResult | None], None] | None = None,
 ) -> DemoResult:
     """Generate and serve the sample web, run the pipeline against it, score the results."""
-    from ecomstat.demo_score import score
+    from ecomstat.demo_score import score, score_changes
     from ecomstat.demo_survey import write_survey
     from ecomstat.sampleweb import SampleWebServer, generate, write_host_map, write_population
+    from ecomstat.sampleweb.waves import next_wave, web_sales_changes
 
     folder = folder.resolve()
     db_path = prepare_folder(folder)
@@ -127,25 +145,43 @@ def run_demo(
     write_survey(sample_dir, folder / "survey.csv", seed)  # the office's survey, simulated
     result = DemoResult(folder=folder, db_url=db_url)
     log = folder / "demo.log"
+    host_map = sample_dir / "hosts.txt"
     with SampleWebServer(population) as server:
-        host_map = sample_dir / "hosts.txt"
         write_host_map(population, server, host_map)
         env = demo_environment(folder, host_map)
-        for step in pipeline_steps(folder):
-            if step.prepare is not None and not step.prepare(db_url):
-                continue
-            if on_step:
-                on_step(step.title, None)
-            outcome = run_step(step, db_url, env, log)
-            result.steps.append(outcome)
-            if on_step:
-                on_step(step.title, outcome)
-            if not outcome.ok and step.required:
-                break
+        ok = _run_steps(pipeline_steps(folder), db_url, env, log, result, on_step)
+    # wave 1 is scored against its own truth before wave 2 changes what the views show
     result.scores = score(db_url, sample_dir / "truth.csv")
+    if ok:
+        wave2 = next_wave(population)
+        write_population(wave2.population, folder / "sampleweb-wave2")
+        with SampleWebServer(wave2.population) as server:
+            write_host_map(wave2.population, server, host_map)
+            ok = _run_steps(second_wave_steps(), db_url, env, log, result, on_step)
+        if ok:
+            result.scores["wave_changes"] = score_changes(
+                db_url, WAVES, web_sales_changes(population, wave2.population))
+    _run_steps([report_step(folder)], db_url, env, log, result, on_step)
     report = folder / "report" / "index.html"
     result.report = report if report.exists() else None
     return result
+
+
+def _run_steps(steps: list[Step], db_url: str, env: dict[str, str], log: Path, result: DemoResult,
+               on_step: Callable[[str, StepResult | None], None] | None) -> bool:
+    """Run the steps in order; False when a required step failed (the rest are not run)."""
+    for step in steps:
+        if step.prepare is not None and not step.prepare(db_url):
+            continue
+        if on_step:
+            on_step(step.title, None)
+        outcome = run_step(step, db_url, env, log)
+        result.steps.append(outcome)
+        if on_step:
+            on_step(step.title, outcome)
+        if not outcome.ok and step.required:
+            return False
+    return True
 
 
 def write_shop_urls(db_url: str, path: Path) -> int:

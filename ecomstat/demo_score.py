@@ -101,3 +101,20 @@ def _label_agreement(truth: dict[str, dict[str, str]], found: dict[str, Any], ta
     result["accuracy"] = round((tp + tn) / max(1, tp + fp + fn + tn), 3)
     result["disagreement_pct"] = round(100 * (fp + fn) / max(1, tp + fp + fn + tn), 1)
     return result
+
+
+def score_changes(db_url: str, waves: tuple[str, str], truth: dict[str, str]) -> dict[str, Any]:
+    """`ecomstat changes`' gained/lost web sales between the two waves against the sample web's
+    truth (enterprise id -> 'gained' | 'lost'): precision and recall of the changes found."""
+    engine = make_engine(db_url, read_only=True)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(
+                "SELECT enterprise_id, change FROM wave_change WHERE from_wave = :a AND to_wave = :b "
+                "AND task = 'web_sales'"), {"a": waves[0], "b": waves[1]}).all()
+    finally:
+        engine.dispose()
+    found = {enterprise_id: change.split("-")[0] for enterprise_id, change in rows}
+    hits = sum(1 for enterprise_id, change in found.items() if truth.get(enterprise_id) == change)
+    return {"from": waves[0], "to": waves[1], "found": len(found), "true": len(truth),
+            **_prf(hits, len(found) - hits, len(truth) - hits)}

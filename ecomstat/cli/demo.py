@@ -79,6 +79,10 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
         console.print(f"Survey comparison ({result.folder / 'survey.csv'}, simulated): "
                       f"{sum(verdicts.values())} cells, {verdicts.get('consistent', 0)} consistent, "
                       f"{verdicts.get('differs', 0)} differ at the 5% level")
+    if "wave_changes" in scores:
+        w = scores["wave_changes"]
+        console.print(f"Changes {w['from']} -> {w['to']} (gained/lost web sales vs the sample web's truth): "
+                      f"{w['found']} found, {w['true']} true, precision {w['precision']}, recall {w['recall']}")
     console.print(f"database: {result.db_url}")
     console.print(f"log:      {result.folder / 'demo.log'}")
     if result.report:

@@ -34,6 +34,11 @@ def test_demo_runs_every_step_and_scores_the_pipeline(tmp_path: Path, chromium_p
     assert "survey" in (out / "report" / "index.html").read_text(encoding="utf-8").lower()
     assert (out / "register-worklist.html").exists()
     assert json.loads((out / "scores.json").read_text()) == json.loads(json.dumps(scores))
+    # two waves: the second on the changed sample web, its gained/lost web sales scored
+    changes = scores["wave_changes"]
+    assert (changes["from"], changes["to"]) == ("2026Q3", "2026Q4")
+    assert changes["true"] >= 1 and changes["recall"] >= 0.5 and changes["precision"] >= 0.5, changes
+    assert (out / "sampleweb-wave2" / "truth.csv").exists()
 
 
 def test_demo_refuses_a_folder_with_foreign_files(tmp_path: Path) -> None:
