@@ -98,6 +98,12 @@ def load_sites(session: Session, *, linked_only: bool = False) -> list[SiteFacts
     return out
 
 
+def site_facts(website: Any, site_pages: list[dict]) -> SiteFacts:
+    """SiteFacts of one site from its page dicts (`website`: id, url, domain, enterprise_id,
+    country), pages in crawl order (depth, id): what `load_sites` yields per site."""
+    return _site_facts(website, site_pages)
+
+
 def _site_facts(website: Any, site_pages: list[dict]) -> SiteFacts:
     country = site_country(website.domain, website.country or "")
     facts = extract_site_facts(site_pages, country, website.domain)
@@ -159,6 +165,8 @@ def match_store(engine: Engine, settings: Settings, scorer: MatchScorer | None =
         aliases = _redirect_sources(sites)
         for site_id, target in aliases.items():
             website = session.get(Website, site_id)
+            if website.found_by == "manual" and website.status == "linked":
+                continue  # a link made by hand stands, whatever the site redirects to
             website.match_evidence = {"redirects_to": target}
             if website.status == "linked":
                 website.status = "verified"

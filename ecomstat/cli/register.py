@@ -8,3 +8,4 @@ app = typer.Typer(help="Import and validate the business register.", no_args_is_
 
 from ecomstat.cli import register_import  # noqa: E402,F401  (register import, register list)
 from ecomstat.cli import register_validation  # noqa: E402,F401  (candidates, discover, match, validate, report)
+from ecomstat.cli import register_decisions  # noqa: E402,F401  (decide, link, decisions)

@@ -95,14 +95,35 @@ def validate(
 @app.command("report")
 def report(
     ctx: typer.Context,
-    out: Annotated[Path, typer.Option("--out", help="FILE.csv or FILE.html")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="FILE.csv or FILE.html (default: print rows).")] = None,
     verdict: Annotated[Optional[list[str]], typer.Option("--verdict", help="Only these verdicts (repeatable).")] = None,
+    field: Annotated[Optional[list[str]], typer.Option("--field", help="Only these fields: website, vat_id, phone, postcode, address, name, legal_form (repeatable).")] = None,
+    nace: Annotated[Optional[list[str]], typer.Option("--nace", help="Only these NACE sections (G) or code prefixes (47.9) (repeatable).")] = None,
+    size: Annotated[Optional[list[str]], typer.Option("--size", help="Only these size classes: 0-9, 10-49, 50-249, 250+ (repeatable).")] = None,
+    search: Annotated[Optional[str], typer.Option("--search", help="Text in the enterprise id or name, or the register or web value.")] = None,
+    sort: Annotated[str, typer.Option("--sort", help="priority | confidence | enterprise | name | nace | size (rows stay grouped by enterprise).")] = "priority",
+    show_all: Annotated[bool, typer.Option("--all", help="Also decided and confirmed findings.")] = False,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="Without --out: table, csv or json.")] = OutputFormat.table,
 ) -> None:
-    """Export the register-staff worklist (most certain first)."""
-    from ecomstat.register.report import write_report
+    """The register-staff worklist: open findings grouped by enterprise, most certain first."""
+    from ecomstat.register.report import WorklistFilter, rows, write_report
 
-    n = write_report(state(ctx).engine(), out, verdict)
-    typer.echo(f"wrote {n} findings to {out}")
+    flt = WorklistFilter(verdicts=list(verdict or []), fields=list(field or []), nace=list(nace or []),
+                         sizes=list(size or []), search=search, sort=sort, include_all=show_all)
+    if out is not None:
+        n = write_report(state(ctx).engine(), out, worklist_filter=flt)
+        typer.echo(f"wrote {n} findings to {out}")
+        return
+    flt.check()  # a wrong option before the store is opened
+    columns = ("finding_id", "enterprise_id", "name", "field", "verdict", "register_value",
+               "web_value", "confidence", "status") if fmt is OutputFormat.table else None
+    found = rows(state(ctx).engine(), flt)
+    if columns is None:
+        from ecomstat.register.report import COLUMNS
+
+        emit_rows(COLUMNS, (tuple(r.values()) for r in found), fmt)
+    else:
+        emit_rows(columns, ([r[c] for c in columns] for r in found), fmt)
 
 
 @app.command("evaluate")

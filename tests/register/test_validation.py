@@ -63,7 +63,7 @@ def test_findings_and_report(engine: Engine, tmp_path: Path) -> None:
         assert session.scalar(select(func.count()).select_from(ValidationFinding)) == len(findings)
 
     out = tmp_path / "worklist.csv"
-    assert "wrote" in _run(url, "report", "--out", str(out))
+    assert "wrote" in _run(url, "report", "--out", str(out), "--all")
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert len(rows) == len(findings)
     assert rows[0]["verdict"] == "contradicted"  # actionable first
