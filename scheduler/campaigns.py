@@ -12,9 +12,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy import Engine, delete, desc, select
 
-from ecomstat.scheduler.cron import cron_trigger
+from ecomstat.scheduler.cron import configured_timezone, cron_trigger
 from ecomstat.scheduler.errors import InvalidCampaign, UnknownCampaign
-from ecomstat.scheduler.steps import parse_selection, parse_steps
+from ecomstat.scheduler.steps import INDICATOR_METHODS, parse_selection, parse_steps
 from ecomstat.store import transaction
 from ecomstat.store.models import Campaign, CampaignRun
 
@@ -37,6 +37,8 @@ class CampaignSpec:
     retry_delay: float = 30.0
     step_timeout: float | None = None
     command: str | None = None
+    indicators_method: str | None = None  # the `indicators` step's --method (default naive)
+    audit_set: str | None = None  # and its --audit (default: the latest imported)
 
     def validate(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -53,12 +55,18 @@ class CampaignSpec:
             raise InvalidCampaign("--max-pages must be at least 1")
         if ("command" in self.steps) != bool(self.command):
             raise InvalidCampaign("--command and the `command` step go together")
+        if (self.indicators_method or self.audit_set) and "indicators" not in self.steps:
+            raise InvalidCampaign("--indicators-method and --audit-set need the `indicators` step")
+        if self.indicators_method and self.indicators_method not in INDICATOR_METHODS:
+            raise InvalidCampaign(f"--indicators-method must be one of {', '.join(INDICATOR_METHODS)}, "
+                                  f"got {self.indicators_method!r}")
 
     def options(self) -> dict[str, Any]:
         return {
             "max_pages": self.max_pages, "retries": self.retries,
             "retry_delay": self.retry_delay, "step_timeout": self.step_timeout,
-            "command": self.command,
+            "command": self.command, "indicators_method": self.indicators_method,
+            "audit_set": self.audit_set,
         }
 
 
@@ -136,7 +144,7 @@ def set_paused(engine: Engine, name: str, paused: bool) -> Campaign:
 
 
 EDITABLE = ("cron", "steps", "selection", "max_pages", "retries", "retry_delay", "step_timeout",
-            "command")
+            "command", "indicators_method", "audit_set")
 
 
 def edit(engine: Engine, db_url: str, name: str, changes: dict[str, Any]) -> Campaign:
@@ -185,21 +193,29 @@ class CampaignStatus:
     campaign: Campaign
     next_run: dt.datetime | None
     last_run: CampaignRun | None
+    last_skipped: CampaignRun | None = None
+
+
+def _last_run(session: Any, campaign_id: int, skipped: bool) -> CampaignRun | None:
+    status = CampaignRun.status == "skipped" if skipped else CampaignRun.status != "skipped"
+    return session.scalar(select(CampaignRun).where(CampaignRun.campaign_id == campaign_id, status)
+                          .order_by(desc(CampaignRun.started_at)).limit(1))
 
 
 def status(engine: Engine) -> list[CampaignStatus]:
+    """Campaigns with their next fire time (in the configured zone), last run, last skip."""
+    zone = configured_timezone()
     with transaction(engine) as session:
         campaigns = session.scalars(select(Campaign).order_by(Campaign.name)).all()
-        last = {
-            c.id: session.scalar(
-                select(CampaignRun).where(CampaignRun.campaign_id == c.id,
-                                          CampaignRun.status != "skipped")
-                .order_by(desc(CampaignRun.started_at)).limit(1)
-            )
-            for c in campaigns
-        }
+        last = {c.id: (_last_run(session, c.id, False), _last_run(session, c.id, True))
+                for c in campaigns}
     jobs = with_jobstore(engine, lambda s: {j.id: j.next_run_time for j in s.get_jobs()})
-    return [CampaignStatus(c, jobs.get(job_id(c.name)), last[c.id]) for c in campaigns]
+
+    def next_run(name: str) -> dt.datetime | None:
+        value = jobs.get(job_id(name))
+        return value.astimezone(zone) if value is not None else None
+
+    return [CampaignStatus(c, next_run(c.name), *last[c.id]) for c in campaigns]
 
 
 def history(engine: Engine, name: str | None = None, limit: int = 50) -> list[tuple[str, CampaignRun]]:
@@ -210,3 +226,12 @@ def history(engine: Engine, name: str | None = None, limit: int = 50) -> list[tu
             query = query.where(Campaign.name == name)
         rows = session.execute(query.order_by(desc(CampaignRun.started_at)).limit(limit)).all()
     return [(row[0], row[1]) for row in rows]
+
+
+def get_run(engine: Engine, run_id: int) -> CampaignRun:
+    with transaction(engine) as session:
+        run = session.get(CampaignRun, run_id)
+        if run is None:
+            raise UnknownCampaign(f"no campaign run {run_id}")
+        session.expunge(run)
+    return run

@@ -1,21 +1,54 @@
-"""Cron expressions: standard 5-field crontab, or 6 fields with a leading seconds field
-(`*/5 * * * * *`), which the tests and fast re-crawl loops use."""
+"""Cron expressions: standard 5-field crontab, 6 fields with a leading seconds field
+(`*/5 * * * * *`, which the tests and fast re-crawl loops use), or a crontab nickname (`@daily`,
+`@hourly`, `@weekly`, `@monthly`, `@yearly`). They are read in the zone ECOMSTAT_TIMEZONE
+(a zoneinfo name, default UTC): `0 2 * * *` is 02:00 there, summer time included."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from apscheduler.triggers.cron import CronTrigger
 
+from ecomstat.errors import ConfigurationError
 from ecomstat.scheduler.errors import InvalidCampaign
+from ecomstat.settings import get_settings
 
 _FIELDS_5 = ("minute", "hour", "day", "month", "day_of_week")
 _FIELDS_6 = ("second",) + _FIELDS_5
 
 
-def cron_trigger(expression: str, timezone: dt.tzinfo = dt.timezone.utc) -> CronTrigger:
-    """Parse `expression` into an APScheduler trigger, or raise InvalidCampaign."""
-    fields = expression.split()
+NICKNAMES = {
+    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+    "@hourly": "0 * * * *",
+}
+
+
+def configured_timezone(name: str | None = None) -> ZoneInfo:
+    """The zone cron expressions are read in: `name`, else ECOMSTAT_TIMEZONE."""
+    if name is None:
+        name = str(get_settings()["ECOMSTAT_TIMEZONE"]).strip() or "UTC"
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"ECOMSTAT_TIMEZONE={name!r} is not a time zone name (e.g. UTC, Europe/Vienna)"
+        ) from None
+
+
+def cron_trigger(expression: str, timezone: dt.tzinfo | None = None) -> CronTrigger:
+    """Parse `expression` into an APScheduler trigger in `timezone` (default: the configured
+    ECOMSTAT_TIMEZONE), or raise InvalidCampaign."""
+    timezone = timezone or configured_timezone()
+    text = expression.strip()
+    if text.startswith("@"):
+        if text.lower() not in NICKNAMES:
+            raise InvalidCampaign(
+                f"cron expression {expression!r}: unknown nickname; use one of {', '.join(NICKNAMES)}")
+        text = NICKNAMES[text.lower()]
+    fields = text.split()
     if len(fields) not in (5, 6):
         raise InvalidCampaign(
             f"cron expression {expression!r} must have 5 fields (minute hour day month weekday) "

@@ -17,6 +17,7 @@ from ecomstat.scheduler import runs
 from ecomstat.scheduler.campaigns import get
 from ecomstat.scheduler.cron import cron_trigger
 from ecomstat.scheduler.steps import StepProcess
+from ecomstat.spiders.live import CAMPAIGN_RUN_ENV
 from ecomstat.store import make_engine
 from ecomstat.store.models import Campaign, CampaignRun, utcnow
 
@@ -160,7 +161,8 @@ def _run_steps(
         while True:
             record["attempts"] += 1
             runs.record_steps(engine, run.id, records)
-            process = StepProcess(db_url, name, options)
+            # the crawl a step starts records which campaign run started it (`crawl list`)
+            process = StepProcess(db_url, name, options, env={CAMPAIGN_RUN_ENV: str(run.id)})
             ACTIVE.set(run.id, process)
             if ACTIVE.stopping.is_set():  # the shutdown came before this step was registered
                 process.interrupt(0)

@@ -126,3 +126,28 @@ def recover_interrupted(engine: Engine) -> list[int]:
             run.error = run.error or "the scheduler process stopped during this run"
             recovered.append(run.id)
     return recovered
+
+
+def record_skipped(engine: Engine, name: str, scheduled_for: dt.datetime, reason: str) -> bool:
+    """Record a fire time the scheduler did not run (status `skipped`, the reason in `error`).
+    Idempotent: a fire time already recorded (run, or skipped by another process) stays as it
+    is. False when the campaign no longer exists or the fire time was recorded already."""
+    now = utcnow()
+    with transaction(engine) as session:
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.name == name))
+        if campaign_id is None:
+            return False
+        result = session.execute(
+            _insert_ignore(session)(CampaignRun.__table__).values(
+                campaign_id=campaign_id, status="skipped", trigger="cron", started_at=now,
+                finished_at=now, scheduled_for=scheduled_for, heartbeat_at=now, host=HOST,
+                pid=os.getpid(), steps=[], error=reason[:2000],
+            ).on_conflict_do_nothing(index_elements=["campaign_id", "scheduled_for"])
+            .returning(CampaignRun.__table__.c.id))
+        return result.first() is not None  # (rowcount says 1 on PostgreSQL even when ignored)
+
+
+def _insert_ignore(session: Any) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert

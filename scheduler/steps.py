@@ -54,9 +54,23 @@ _STEP_ARGV = {
     "classify": lambda o: ["classify", "sites"],
     "classify-products": lambda o: ["classify", "products"],
     "validate": lambda o: ["register", "validate"],
-    "indicators": lambda o: ["indicators", "build"],
+    "indicators": lambda o: _indicators(o),
     "command": lambda o: _command(o),
 }
+
+
+INDICATOR_METHODS = ("naive", "corrected", "calibrated")
+
+
+def _indicators(options: dict[str, Any]) -> list[str]:
+    """`indicators build` with the campaign's method and audit set (naive and the latest audit
+    set when not given)."""
+    argv = ["indicators", "build"]
+    if options.get("indicators_method"):
+        argv += ["--method", str(options["indicators_method"])]
+    if options.get("audit_set"):
+        argv += ["--audit", str(options["audit_set"])]
+    return argv
 
 
 def _command(options: dict[str, Any]) -> list[str]:
@@ -91,7 +105,23 @@ def parse_steps(text: str) -> list[str]:
         raise InvalidCampaign(
             f"unknown step(s) {', '.join(unknown)}; known steps: {', '.join(STEPS)}"
         )
+    check_order(steps)
     return steps
+
+
+def check_order(steps: list[str]) -> None:
+    """Each step once, in the pipeline's order (STEPS: a step uses what the earlier ones
+    stored; `indicators` before `classify` would publish last month's labels). `command`
+    (e.g. publishing exports) may come anywhere, once."""
+    repeated = sorted({s for s in steps if steps.count(s) > 1})
+    if repeated:
+        raise InvalidCampaign(f"step(s) {', '.join(repeated)} given twice; each step runs once")
+    order = [s for s in STEPS if s != "command"]
+    ranked = [s for s in steps if s != "command"]
+    for earlier, later in zip(ranked, ranked[1:]):
+        if order.index(later) < order.index(earlier):
+            raise InvalidCampaign(
+                f"step {later} must come before {earlier} (order: {', '.join(order)})")
 
 
 def parse_selection(text: str) -> str:

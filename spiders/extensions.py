@@ -14,6 +14,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from ecomstat.spiders.livestats import LiveStats
 from ecomstat.spiders.runs import finish_batch, finish_run, pending_count
 from ecomstat.store import make_engine
 
@@ -40,6 +41,7 @@ class RunStatsExtension:
         self.db_url = db_url
         self.cpu_at_open = 0.0
         self.reactor_cpu_at_open = 0.0
+        self.live: LiveStats | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RunStatsExtension:
@@ -58,11 +60,17 @@ class RunStatsExtension:
             logger.warning(
                 "ECOMSTAT_CONTACT_URL is not set: the User-Agent carries no contact address; "
                 "site owners cannot reach the crawl's operator")
+        run_id = getattr(spider, "run_id", None)
+        if run_id is not None:  # live figures and heartbeat for `ecomstat crawl show`
+            self.live = LiveStats(self.crawler, self.db_url, int(run_id))
+            self.live.start()
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         run_id = getattr(spider, "run_id", None)
         if run_id is None:
             return
+        if self.live is not None:
+            self.live.stop()
         # start-up excluded: the CPU cost of the crawl itself, comparable with elapsed_time
         self.crawler.stats.set_value("ecomstat/cpu_seconds",
                                      round(_process_cpu() - self.cpu_at_open, 3))

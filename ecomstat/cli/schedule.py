@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
@@ -36,12 +37,16 @@ def add(
     retry_delay: Annotated[float, typer.Option(help="Seconds between retries.")] = 30.0,
     step_timeout: Annotated[Optional[float], typer.Option(help="Seconds after which a step is killed.")] = None,
     command: Annotated[Optional[str], typer.Option(help="Program run by the `command` step.")] = None,
+    indicators_method: Annotated[Optional[str], typer.Option(help="Method of the `indicators` step: naive | corrected | calibrated (default naive).")] = None,
+    audit_set: Annotated[Optional[str], typer.Option(help="Audit set of the `indicators` step (default: the latest imported).")] = None,
 ) -> None:
-    """Add a campaign: a cron trigger and the steps it runs in order."""
+    """Add a campaign: a cron trigger (read in ECOMSTAT_TIMEZONE, default UTC; @daily, @hourly,
+    @weekly, @monthly, @yearly accepted) and the steps it runs, each once, in pipeline order."""
     st = state(ctx)
     from ecomstat.scheduler.campaigns import CampaignSpec
 
-    spec = CampaignSpec(name, cron, steps.split(","), select, max_pages, retries, retry_delay, step_timeout, command)
+    spec = CampaignSpec(name, cron, steps.split(","), select, max_pages, retries, retry_delay, step_timeout, command,
+                        indicators_method=indicators_method, audit_set=audit_set)
     campaign = _campaigns().add(st.engine(), st.settings.database_url, spec)
     typer.echo(f"added campaign {campaign.name}: {campaign.cron} -> {', '.join(campaign.steps)}")
 
@@ -58,12 +63,15 @@ def edit(
     retry_delay: Annotated[Optional[float], typer.Option(help="Seconds between retries.")] = None,
     step_timeout: Annotated[Optional[float], typer.Option(help="Seconds after which a step is killed.")] = None,
     command: Annotated[Optional[str], typer.Option(help="Program run by the `command` step.")] = None,
+    indicators_method: Annotated[Optional[str], typer.Option(help="Method of the `indicators` step: naive | corrected | calibrated.")] = None,
+    audit_set: Annotated[Optional[str], typer.Option(help="Audit set of the `indicators` step.")] = None,
 ) -> None:
     """Change a campaign in place (only the options given); its run history stays."""
     st = state(ctx)
     given = {"cron": cron, "steps": steps.split(",") if steps is not None else None,
              "selection": select, "max_pages": max_pages, "retries": retries,
-             "retry_delay": retry_delay, "step_timeout": step_timeout, "command": command}
+             "retry_delay": retry_delay, "step_timeout": step_timeout, "command": command,
+             "indicators_method": indicators_method, "audit_set": audit_set}
     changes = {key: value for key, value in given.items() if value is not None}
     if not changes:
         from ecomstat.scheduler.errors import InvalidCampaign
@@ -73,16 +81,31 @@ def edit(
     typer.echo(f"changed campaign {campaign.name}: {campaign.cron} -> {', '.join(campaign.steps)}")
 
 
+LIST_COLUMNS = ["name", "cron", "timezone", "steps", "select", "state", "scheduler", "next_run",
+                "last_run", "last_status", "last_skipped", "skip_reason"]
+
+
 @app.command("list")
 def list_(ctx: typer.Context, fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table) -> None:
-    """List campaigns with their next run, last run and its status."""
+    """List campaigns with their cron zone, next run, last run and its status, the last fire
+    that was skipped and why, and whether a scheduler service is alive to run them (state
+    `active` only then; `no-scheduler` when none beats)."""
+    from ecomstat.scheduler.cron import configured_timezone
+    from ecomstat.scheduler.liveness import scheduler_state
+
+    engine = state(ctx).engine()
+    zone = configured_timezone().key
+    service = scheduler_state(engine, settings=state(ctx).settings)
     rows = [
-        (s.campaign.name, s.campaign.cron, ",".join(s.campaign.steps), s.campaign.selection,
-         "paused" if s.campaign.paused else "active", s.next_run,
-         s.last_run.started_at if s.last_run else None, s.last_run.status if s.last_run else None)
-        for s in _campaigns().status(state(ctx).engine())
+        (s.campaign.name, s.campaign.cron, zone, ",".join(s.campaign.steps), s.campaign.selection,
+         "paused" if s.campaign.paused else "active" if service.alive else "no-scheduler",
+         service.describe(), s.next_run,
+         s.last_run.started_at if s.last_run else None, s.last_run.status if s.last_run else None,
+         s.last_skipped.scheduled_for if s.last_skipped else None,
+         s.last_skipped.error if s.last_skipped else None)
+        for s in _campaigns().status(engine)
     ]
-    emit_rows(["name", "cron", "steps", "select", "state", "next_run", "last_run", "last_status"], rows, fmt)
+    emit_rows(LIST_COLUMNS, rows, fmt)
 
 
 @app.command("pause")
@@ -119,7 +142,8 @@ def run_now(ctx: typer.Context, name: str) -> None:
         from ecomstat.scheduler.errors import CampaignBusy
 
         raise CampaignBusy(f"campaign {name} is already running")
-    _, run = _campaigns().history(engine, name, limit=1)[0]
+    # this command's own run: a scheduler firing meanwhile records a newer (skipped) one
+    run = _campaigns().get_run(engine, run_id)
     typer.echo(f"run {run_id} of {name}: {run.status}" + (f" ({run.error})" if run.error else ""))
     if run.status != "finished":
         raise typer.Exit(1)
@@ -132,8 +156,13 @@ def history(
     limit: int = 50,
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
-    """Show campaign runs, newest first, with per-step status, duration and error."""
-    entries = _campaigns().history(state(ctx).engine(), name, limit)
+    """Show campaign runs, newest first, with per-step status, duration and error (a running
+    crawl step with its crawl run's live figures; skipped fires with the reason)."""
+    from ecomstat.spiders.live import runs_of_campaign_runs
+
+    engine = state(ctx).engine()
+    entries = _campaigns().history(engine, name, limit)
+    crawls = runs_of_campaign_runs(engine, [run.id for _, run in entries if run.status == "running"])
     if fmt is OutputFormat.json:
         for campaign_name, run in entries:
             emit_json_line({
@@ -141,21 +170,28 @@ def history(
                 "scheduled_for": run.scheduled_for, "started_at": run.started_at,
                 "finished_at": run.finished_at, "error": run.error,
                 "steps": [{k: v for k, v in s.items() if k != "output"} for s in run.steps or []],
+                "crawl_runs": [f.summary() for f in crawls.get(run.id, [])],
             })
         return
     rows = [
         (campaign_name, run.id, run.trigger, run.status, run.started_at, run.finished_at,
-         "; ".join(_step_text(s) for s in run.steps or []),
+         "; ".join(_step_text(s, crawls.get(run.id, [])) for s in run.steps or []),
          run.error)
         for campaign_name, run in entries
     ]
     emit_rows(["campaign", "run", "trigger", "status", "started", "finished", "steps", "error"], rows, fmt)
 
 
-def _step_text(step: dict[str, Any]) -> str:
-    """`crawl-sites=finished(3.7s, sites_done=5, pages=22)`: status, duration, top-level counts."""
+def _step_text(step: dict[str, Any], crawls: Sequence[Any] = ()) -> str:
+    """`crawl-sites=finished(3.7s, sites_done=5, pages=22)`: status, duration, top-level counts;
+    a crawl step still running: its crawl run's live figures (`crawl run 12: 40/192 sites, ...`)."""
     counts = [f"{k}={v}" for k, v in (step.get("counts") or {}).items() if not isinstance(v, dict)]
     parts = [f"{step.get('seconds', '-')}s", *counts]
+    if step.get("status") == "running" and step.get("step") == "crawl-sites" and crawls:
+        live = crawls[-1].summary()
+        parts = [f"crawl run {live['run_id']} {live['state']}: {live['sites_done']}/"
+                 f"{live['sites_total']} sites, {live['pages']} pages, "
+                 f"{live['pages_per_second']} pages/s (ecomstat crawl show {live['run_id']})"]
     return f"{step['step']}={step['status']}({', '.join(parts)})"
 
 

@@ -106,13 +106,15 @@ def test_bad_definitions_are_refused(db_url: str) -> None:
 def test_add_list_pause_resume_remove(db_url: str) -> None:
     cli(db_url, "schedule", "add", "monthly", "--cron", "0 2 1 * *", "--steps", "crawl-sites,classify,indicators")
     [row] = [json.loads(x) for x in cli(db_url, "schedule", "list", "--format", "json").splitlines()]
-    assert row["state"] == "active" and row["next_run"].startswith(("20",)) and "01 02:00" in row["next_run"]
+    # no scheduler service beats: the campaign would not run, and the list says so
+    assert row["state"] == "no-scheduler" and row["next_run"].startswith(("20",)) and "01 02:00" in row["next_run"]
+    assert row["scheduler"] == "none alive (never started)" and row["timezone"] == "UTC"
     cli(db_url, "schedule", "pause", "monthly")
     [row] = [json.loads(x) for x in cli(db_url, "schedule", "list", "--format", "json").splitlines()]
     assert row["state"] == "paused" and row["next_run"] is None
     cli(db_url, "schedule", "resume", "monthly")
     [row] = [json.loads(x) for x in cli(db_url, "schedule", "list", "--format", "json").splitlines()]
-    assert row["state"] == "active" and row["next_run"] is not None
+    assert row["state"] == "no-scheduler" and row["next_run"] is not None
     duplicate = runner.invoke(app, ["--db", db_url, "schedule", "add", "monthly", "--cron", "0 2 1 * *", "--steps", "classify"])
     assert duplicate.exit_code == 2
     cli(db_url, "schedule", "remove", "monthly")
