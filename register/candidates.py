@@ -18,12 +18,14 @@ ECOMSTAT_CANDIDATE_SUFFIX is appended to every host: the sample web lives under 
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from ecomstat.settings import Settings
 from ecomstat.urls import public_suffix, registered_domain
@@ -173,27 +175,43 @@ class CandidateGenerator:
         return self.generate(ent.name, ent.country, ent.email, ent.city)
 
 
-def read_enterprises(path: Path, unknown: Counter[str] | None = None) -> list[EnterpriseInput]:
-    """Read `id,name,country[,email,city]` rows; every row is checked before any is returned,
-    so a bad file yields one clear error naming the line and nothing else. A country that is
-    empty or not known is no error: the row gets country '' (guesses without country suffixes)
-    and `unknown`, when given, counts the rows per country text."""
+def _decoded_lines(path: Path) -> Iterator[str]:
+    """The file's lines as text, read a line at a time; a byte that is not UTF-8 is refused
+    with its offset in the file."""
     try:
-        raw = path.read_bytes()
+        handle = path.open("rb")
     except OSError as exc:
         raise InvalidCandidateInput(f"{path}: cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InvalidCandidateInput(f"{path}: not UTF-8 text (byte offset {exc.start})") from None
-    if not text.strip():
+    with handle:
+        offset = 0
+        for raw in handle:
+            try:
+                line = raw.decode("utf-8-sig" if offset == 0 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise InvalidCandidateInput(
+                    f"{path}: not UTF-8 text (byte offset {offset + exc.start})") from None
+            offset += len(raw)
+            yield line
+
+
+def iter_enterprises(path: Path, unknown: Counter[str] | None = None) -> Iterator[EnterpriseInput]:
+    """Stream `id,name,country[,email,city]` rows, checking each; a bad row raises one clear
+    error naming the line. A country that is empty or not known is no error: the row gets
+    country '' (guesses without country suffixes) and `unknown`, when given, counts the rows
+    per country text. Memory: a line at a time, plus the ids seen (to name a duplicate)."""
+    lines = _decoded_lines(path)
+    head: list[str] = []  # up to the first non-blank line, given back to the reader (line numbers)
+    for line in lines:
+        head.append(line)
+        if line.strip():
+            break
+    if not head or not head[-1].strip():
         raise InvalidCandidateInput(f"{path}: file is empty")
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t|")
-        delimiter = dialect.delimiter
+        delimiter = csv.Sniffer().sniff(head[0].rstrip("\r\n"), delimiters=",;\t|").delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.DictReader(text.splitlines(), delimiter=delimiter, strict=True)
+    reader = csv.DictReader(itertools.chain(head, lines), delimiter=delimiter, strict=True)
     try:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
     except csv.Error as exc:
@@ -202,7 +220,6 @@ def read_enterprises(path: Path, unknown: Counter[str] | None = None) -> list[En
     missing = [c for c in ("id", "name", "country") if c not in header]
     if missing:
         raise InvalidCandidateInput(f"{path}: missing required column(s) {', '.join(missing)} (header: {','.join(header)})")
-    rows: list[EnterpriseInput] = []
     seen: set[str] = set()
     line_no = 1
     while True:
@@ -213,36 +230,47 @@ def read_enterprises(path: Path, unknown: Counter[str] | None = None) -> list[En
         except csv.Error as exc:  # an unclosed quote, text after a closing quote
             raise InvalidCandidateInput(f"{path}, line {line_no + 1}: malformed CSV: {exc}") from None
         line_no = reader.line_num
-        if None in row:  # more fields than the header has columns
-            raise InvalidCandidateInput(
-                f"{path}, line {line_no}: {len(header) + len(row[None])} fields, the header has {len(header)}")
-        values = {k: (v or "").strip() for k, v in row.items() if k}
-        for column in ("id", "name"):
-            if not values.get(column):
-                raise InvalidCandidateInput(f"{path}, line {line_no}, column {column}: empty")
-        if values["id"] in seen:
-            raise InvalidCandidateInput(f"{path}, line {line_no}, column id: duplicate id {values['id']!r}")
-        seen.add(values["id"])
-        country = lookup_country(values.get("country", "")) or ""
-        if not country and unknown is not None:
-            unknown[values.get("country", "")] += 1
-        rows.append(EnterpriseInput(values["id"], values["name"], country,
-                                    values.get("email", ""), values.get("city", "")))
-    return rows
+        yield _checked_row(path, line_no, header, row, seen, unknown)
+
+
+def _checked_row(path: Path, line_no: int, header: list[str], row: dict[Any, Any], seen: set[str],
+                 unknown: Counter[str] | None) -> EnterpriseInput:
+    if None in row:  # more fields than the header has columns
+        raise InvalidCandidateInput(
+            f"{path}, line {line_no}: {len(header) + len(row[None])} fields, the header has {len(header)}")
+    values = {k: (v or "").strip() for k, v in row.items() if k}
+    for column in ("id", "name"):
+        if not values.get(column):
+            raise InvalidCandidateInput(f"{path}, line {line_no}, column {column}: empty")
+    if values["id"] in seen:
+        raise InvalidCandidateInput(f"{path}, line {line_no}, column id: duplicate id {values['id']!r}")
+    seen.add(values["id"])
+    country = lookup_country(values.get("country", "")) or ""
+    if not country and unknown is not None:
+        unknown[values.get("country", "")] += 1
+    return EnterpriseInput(values["id"], values["name"], country,
+                           values.get("email", ""), values.get("city", ""))
+
+
+def read_enterprises(path: Path, unknown: Counter[str] | None = None) -> list[EnterpriseInput]:
+    """Every row of the file (iter_enterprises), all checked before any is returned."""
+    return list(iter_enterprises(path, unknown))
 
 
 def candidates_for_file(path: Path, settings: Settings,
                         warn: Callable[[str], None] | None = None) -> Iterable[dict[str, object]]:
     """`{"id", "candidates": [url, ...]}` for each row of a candidates input file. The file is
-    read and checked first; then `warn` gets one message per distinct unknown country (with
-    its row count), before the first row is yielded."""
+    read and checked first (a first pass that keeps no rows, so a national register streams);
+    then `warn` gets one message per distinct unknown country (with its row count), before the
+    first row is yielded; a second pass yields the rows."""
     unknown: Counter[str] = Counter()
-    rows = read_enterprises(path, unknown)
+    for _ in iter_enterprises(path, unknown):
+        pass
     generator = CandidateGenerator(settings)
     for text, count in sorted(unknown.items()):
         if warn is not None:
             what = f"unknown country {text!r}" if text else "no country"
             warn(f"{what} on {count} row{'s' if count != 1 else ''}: candidates without country "
                  "suffixes (.com, .net, .org; write an ISO code like DE or an English name like Germany)")
-    for row in rows:
+    for row in iter_enterprises(path):
         yield {"id": row.id, "candidates": [c.url for c in generator.for_enterprise(row)]}
