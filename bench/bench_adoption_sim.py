@@ -3,6 +3,7 @@ calibrated estimators, with the library's own estimators (`indicators.twophase`,
 `indicators.adoption_cells`), on the issue's grid.
 
     python bench/bench_adoption_sim.py [--replications 200] [--bootstrap 200] [--quick] [--markdown]
+        [--prior mod-jeffreys|jeffreys|mid-p] [--fixed-reweighting] [--only 0,5,60]
 
 Population: 20,000 enterprises, 3 size classes (14,000 / 4,400 / 1,600) x 4 NACE sections, a
 fixed true web-sales status with share P (0.05, 0.2, 0.5). Each replication draws a
@@ -38,7 +39,8 @@ SHARES = (0.05, 0.2, 0.5)
 RATES = ((0.75, 0.90), (0.85, 0.95), (0.95, 0.99))
 AUDITS = (30, 100, 300)
 DESIGNS = ("srs", "strat")
-PRIOR = "mid-p"
+PRIOR = "mod-jeffreys"
+REDO_REWEIGHTING = True  # --fixed-reweighting: keep the sample's nonresponse factors in every replicate
 
 
 def population(share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -62,10 +64,11 @@ def replication(pop: tuple[np.ndarray, np.ndarray, np.ndarray], sens: float, spe
     crawled = rng.random(len(picked)) >= not_crawled
     pred = np.where(crawled, pred, 0).astype(np.int8)
     cells = s_size * SECTIONS + s_section
-    weight = d
+    weight, reweighting = d, None
     if not_crawled > 0:
-        weight = nonresponse_weights(d, crawled, ~crawled, [("cell", cells), ("size", s_size),
-                                                            ("total", np.zeros(len(d), dtype=np.int64))]).weights
+        adjusted = nonresponse_weights(d, crawled, ~crawled, [("cell", cells), ("size", s_size),
+                                                              ("total", np.zeros(len(d), dtype=np.int64))])
+        weight, reweighting = adjusted.weights, (adjusted.reweighting if REDO_REWEIGHTING else None)
     frame = np.flatnonzero(crawled)
     if design == "srs":
         audited = rng.choice(frame, audit_n, replace=False)
@@ -86,8 +89,8 @@ def replication(pop: tuple[np.ndarray, np.ndarray, np.ndarray], sens: float, spe
     out["naive"] = (naive.estimate, naive.ci_low, naive.ci_high)
     rates = error_rates(pred, weight, sample, s_size.astype(np.int64), ["10-49", "50-249", "250+"])
     theta = rates.draws(bootstrap, rng, PRIOR)
-    est = corrected_cells(pred, domain, 1, crawled, Phase1(weight, d, strata), rates, theta, 0.05, rng,
-                          "corrected")[0]
+    est = corrected_cells(pred, domain, 1, crawled, Phase1(weight, d, strata, reweighting=reweighting), rates,
+                          theta, 0.05, rng, "corrected")[0]
     out["corrected"] = (est.estimate, est.ci_low, est.ci_high)
     # Calibrated: post-stratified to the population's size x NACE counts (nonrespondents get 0).
     totals = np.bincount(size * SECTIONS + section, minlength=3 * SECTIONS).astype(float)
@@ -109,11 +112,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20 replications, 100 bootstrap replicates")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    parser.add_argument("--prior", choices=["mid-p", "jeffreys"], default="mid-p",
+    parser.add_argument("--prior", choices=["mod-jeffreys", "jeffreys", "mid-p"], default="mod-jeffreys",
                         help="draws of the error rates (see indicators.twophase.ErrorRates.draws)")
+    parser.add_argument("--fixed-reweighting", action="store_true",
+                        help="keep the sample's nonresponse factors in every replicate (the old variance)")
+    parser.add_argument("--only", default="", help="run only these scenario numbers (0-based, comma-separated)")
     args = parser.parse_args()
-    global PRIOR
-    PRIOR = args.prior
+    global PRIOR, REDO_REWEIGHTING
+    PRIOR, REDO_REWEIGHTING = args.prior, not args.fixed_reweighting
     if args.quick:
         args.replications, args.bootstrap = 20, 100
     scenarios = [(p, r, m, dsg, 0.0) for p, r, m, dsg in itertools.product(SHARES, RATES, AUDITS, DESIGNS)]
@@ -123,7 +129,10 @@ def main() -> None:
     print(("| " + " | ".join(header) + " |\n|" + "---|" * len(header)) if args.markdown else "\t".join(header))
     started = time.perf_counter()
     worst = {"corrected": [1.0, 0.0], "calibrated": [1.0, 0.0]}
+    only = {int(v) for v in args.only.split(",") if v.strip()}
     for number, (share, (sens, spec), audit_n, design, nc) in enumerate(scenarios):
+        if only and number not in only:
+            continue
         rng = np.random.default_rng([args.seed, number])
         pop = population(share, rng)
         true = pop[2].mean()
@@ -141,7 +150,7 @@ def main() -> None:
                 worst[name][0] = min(worst[name][0], cover)
                 worst[name][1] = max(worst[name][1], abs(bias))
         print(("| " + " | ".join(row) + " |") if args.markdown else "\t".join(row), flush=True)
-    print(f"\n{len(scenarios)} scenarios x {args.replications} replications, {args.bootstrap} bootstrap "
+    print(f"\n{len(only) if only else len(scenarios)} scenarios x {args.replications} replications, {args.bootstrap} bootstrap "
           f"replicates, prior {PRIOR}, {time.perf_counter() - started:.0f} s; worst coverage / |bias| pp: "
           + "; ".join(f"{k} {100 * v[0]:.1f}% / {v[1]:.2f}" for k, v in worst.items()))
 

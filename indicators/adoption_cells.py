@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ecomstat.indicators.estimators import ShareEstimate, replicate_interval
+from ecomstat.indicators.nonresponse import NONRESPONDENT, OTHER, RESPONDENT, Reweighting
 from ecomstat.indicators.twophase import ErrorRates, Phase1, corrected_shares, phase1_totals
 
 Z = {0.05: 1.959963984540054}
@@ -32,32 +33,23 @@ Z = {0.05: 1.959963984540054}
 class Nonresponse:
     weights: np.ndarray
     info: dict[str, Any] = field(default_factory=dict)
+    reweighting: Reweighting | None = None  # redone in every bootstrap replicate
 
 
 def nonresponse_weights(weight: np.ndarray, respondent: np.ndarray, nonrespondent: np.ndarray,
                         cell_levels: list[tuple[str, np.ndarray]]) -> Nonresponse:
     """Reweight respondents for nonrespondents within the first level of `cell_levels` whose
     cell has a respondent (levels from finest to coarsest, e.g. size x NACE, size, total)."""
-    adjusted = np.where(nonrespondent, 0.0, weight.astype(float))
-    todo = nonrespondent.copy()
-    used: dict[str, int] = {}
-    for name, cells in cell_levels:
-        if not todo.any():
-            break
-        n_cells = int(cells.max()) + 1
-        lost = np.bincount(cells[todo], weights=weight[todo], minlength=n_cells)
-        base = np.bincount(cells[respondent], weights=weight[respondent], minlength=n_cells)
-        ok = (lost > 0) & (base > 0)
-        factor = np.ones(n_cells)
-        factor[ok] = (base[ok] + lost[ok]) / base[ok]
-        grow = respondent & ok[cells]
-        adjusted[grow] *= factor[cells[grow]]
-        done = todo & ok[cells]
-        used[name] = int(done.sum())
-        todo &= ~done
+    role = np.where(nonrespondent, NONRESPONDENT, np.where(respondent, RESPONDENT, OTHER)).astype(np.int8)
+    reweighting = Reweighting(role, tuple((name, np.asarray(cells)) for name, cells in cell_levels))
+    weight = weight.astype(float)
+    factor, level_of = reweighting.factors(weight[None, :])
+    used = {name: int(np.sum(level_of[0] == number)) for number, (name, _) in enumerate(cell_levels)}
     info = {"treatment": "nonresponse: respondents reweighted within cells",
-            "nonrespondents_by_level": used, "nonrespondents_dropped": int(todo.sum())}
-    return Nonresponse(adjusted, info)
+            "nonrespondents_by_level": {k: v for k, v in used.items() if v or k == cell_levels[0][0]},
+            "nonrespondents_dropped": int(np.sum(nonrespondent & (level_of[0] < 0))),
+            "variance": "reweighting redone in every bootstrap replicate"}
+    return Nonresponse(weight * factor[0], info, reweighting)
 
 
 def domain_codes(codes: list[np.ndarray], names: list[list[str]]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
@@ -130,7 +122,7 @@ def corrected_cells(pred: np.ndarray, domain: np.ndarray, n_domains: int, mask: 
     cell = rates.group_of[inside] * 2 + pred[inside].astype(np.int64)
     classified = np.bincount(cell, minlength=2 * n_groups).reshape(n_groups, 2)
     fraction = np.clip(rates.n / np.maximum(classified, 1), 0.0, 1.0)
-    centre = (rates.n_eff * rates.theta + 0.5) / (rates.n_eff + 1.0)
+    centre = rates.centre()
     theta_star = np.clip(centre + np.sqrt(1 - fraction) * (theta_draws - centre), 0.0, 1.0)
     share_star, _, _ = corrected_shares(reps, theta_star)
     # Phase 1, within predicted classes: the true labels of the classified units vary around

@@ -26,10 +26,11 @@ discuss these corrections; Puts & Daas (2021) argue for them in official statist
 Variance (`replicates`): phase 1 is resampled as it was drawn (with-replacement draws within
 strata = domain x design-weight class, or calibration cell x domain with the weights
 recalibrated per replicate), rescaled by sqrt(1 - f_h) with f_h = 1/d_h (Rao & Wu 1988), so a
-census of the register (d = 1) has no phase-1 variance; phase 2 by parametric draws
-theta* ~ Beta(n_eff theta + 1/2, n_eff (1 - theta) + 1/2) (Jeffreys prior) per (k, g), which keep
-the uncertainty of small or zero counts (a (3, 0, 0, 27) audit does not make sensitivity exactly
-1). n_eff is Kish's effective size of the audited units in (k, g).
+census of the register (d = 1) has no phase-1 variance; phase 2 by parametric draws of theta per
+(k, g) from a Jeffreys posterior on Kish's effective size n_eff of the audited units in (k, g),
+its pseudo-counts on the audit's scale and Clopper–Pearson tails at fewer than 2 events
+(`ErrorRates.draws`), which keep the uncertainty of small or zero counts (a (3, 0, 0, 27) audit
+does not make sensitivity exactly 1) without the width a full half-count prior adds there.
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import betaincinv
 
 from ecomstat.indicators.errors import InvalidIndicatorInput
+from ecomstat.indicators.nonresponse import Reweighting
 
 # Below this many audited units in a predicted class of some size class, error rates are pooled.
 MIN_AUDIT_PER_CLASS = 10
 JEFFREYS = 0.5
+TINY = 1e-6  # a Beta shape of 0 (no event on a side) as a point mass at the boundary
+PRIORS = ("mod-jeffreys", "jeffreys", "mid-p")
+PRIOR = PRIORS[0]
 
 
 @dataclass(frozen=True)
@@ -81,26 +87,59 @@ class ErrorRates:
                            for g, name in enumerate(self.names)},
                 "rule": self.rule}
 
-    def draws(self, replicates: int, rng: np.random.Generator, prior: str = "mid-p") -> np.ndarray:
-        """(B, G, 2) draws of theta. ``jeffreys``: the Beta(x + 1/2, n - x + 1/2) posterior;
-        ``mid-p`` (the default): Jeffreys where both counts are 2 or more, else an even mixture
-        of Beta(x, n - x + 1) and Beta(x + 1, n - x), the two Clopper–Pearson confidence
-        distributions, whose percentile interval lies between Jeffreys' and Clopper–Pearson's;
-        it keeps nominal coverage where the Jeffreys interval dips (x = 1 of a small n with a
-        rate near 0; Brown, Cai & DasGupta 2001, sec. 4.1.2). x = n_eff * theta (Kish)."""
+    def scale(self) -> np.ndarray:
+        """(G, 2) effective units per audited unit, n_eff / n (1 for an unweighted audit)."""
+        return np.where(self.n > 0, self.n_eff / np.maximum(self.n, 1), 1.0)
+
+    def centre(self) -> np.ndarray:
+        """(G, 2) posterior mean of theta under the default prior (the centre the draws are
+        shrunk towards for the audit's finite-population correction)."""
+        s = self.scale()
+        return (self.n_eff * self.theta + JEFFREYS * s) / (self.n_eff + 2 * JEFFREYS * s)
+
+    def draws(self, replicates: int, rng: np.random.Generator, prior: str = PRIOR) -> np.ndarray:
+        """(B, G, 2) draws of theta; x = n_eff * theta effective positives (Kish).
+
+        ``mod-jeffreys`` (the default): the Jeffreys posterior Beta(x + s/2, n_eff - x + s/2)
+        with its pseudo-counts on the audit's own scale (s = n_eff / n: half an AUDITED unit on
+        each side; with unequal weights a plain +1/2 would weigh 1/s audited units and widen
+        the interval at small counts), and Clopper–Pearson tails where a side holds fewer than
+        2 audited units: the lower tail from Beta(x, n_eff - x + s) when x < 2s, the upper from
+        Beta(x + s, n_eff - x) when n_eff - x < 2s. Those tails mend the Jeffreys interval's
+        coverage dip at one event among many (Brown, Cai & DasGupta 2001, sec. 4.1.2).
+        ``jeffreys``: Beta(x + 1/2, n_eff - x + 1/2) everywhere. ``mid-p``: Jeffreys where
+        both counts are 2 or more, else an even mixture of the two Clopper–Pearson confidence
+        distributions Beta(x, n - x + 1) and Beta(x + 1, n - x). The last two were the earlier
+        defaults; issue 16's simulation (bench/README.md) shows why they were replaced:
+        ``jeffreys`` under-covers a rare class audited 50/50 (86-90%), ``mid-p`` over-covers
+        small error counts (above 98% with audits of 100)."""
         x = self.n_eff * self.theta
-        if prior == "jeffreys":
-            return rng.beta(x + JEFFREYS, self.n_eff - x + JEFFREYS, size=(replicates, *self.theta.shape))
-        if prior != "mid-p":
-            raise InvalidIndicatorInput(f"unknown prior {prior!r} (jeffreys, mid-p)")
         shape = (replicates, *self.theta.shape)
-        low = rng.beta(np.maximum(x, 1e-6), self.n_eff - x + 1, size=shape)
-        high = rng.beta(x + 1, np.maximum(self.n_eff - x, 1e-6), size=shape)
-        mixture = np.where(rng.random(shape) < 0.5, low, high)
-        # Away from the boundary (two or more counts on either side) Jeffreys is accurate.
-        jeffreys = rng.beta(x + JEFFREYS, self.n_eff - x + JEFFREYS, size=shape)
-        near = (x < 2) | (self.n_eff - x < 2)
-        return np.where(near, mixture, jeffreys)
+        if prior == "jeffreys":
+            return rng.beta(x + JEFFREYS, self.n_eff - x + JEFFREYS, size=shape)
+        if prior == "mid-p":
+            low = rng.beta(np.maximum(x, TINY), self.n_eff - x + 1, size=shape)
+            high = rng.beta(x + 1, np.maximum(self.n_eff - x, TINY), size=shape)
+            mixture = np.where(rng.random(shape) < 0.5, low, high)
+            jeffreys = rng.beta(x + JEFFREYS, self.n_eff - x + JEFFREYS, size=shape)
+            near = (x < 2) | (self.n_eff - x < 2)
+            return np.where(near, mixture, jeffreys)
+        if prior != "mod-jeffreys":
+            raise InvalidIndicatorInput(f"unknown prior {prior!r} ({', '.join(PRIORS)})")
+        s = self.scale()
+        u = rng.random(shape)
+
+        def quantile(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return betaincinv(np.broadcast_to(np.maximum(a, TINY), shape),
+                              np.broadcast_to(np.maximum(b, TINY), shape), u)
+
+        # One uniform per draw through three quantile functions, so that a tail swap keeps
+        # the draw's rank (the percentile interval takes its ends from the swapped tails).
+        body = quantile(x + JEFFREYS * s, self.n_eff - x + JEFFREYS * s)
+        lower = np.minimum(quantile(x, self.n_eff - x + s), body)
+        upper = np.maximum(quantile(x + s, self.n_eff - x), body)
+        body = np.where((u < 0.5) & (x < 2 * s), lower, body)
+        return np.where((u > 0.5) & (self.n_eff - x < 2 * s), upper, body)
 
 
 def _round(value: float) -> float | None:
@@ -162,13 +201,17 @@ def _rates(pred: np.ndarray, unit_weight: np.ndarray, audit: AuditSample, group:
 @dataclass(frozen=True)
 class Phase1:
     """Per unit: the value weight (weight in the estimate; 0 for nonrespondents), design weight
-    (for the finite-population correction) and stratum; optional calibration cells/totals."""
+    (for the finite-population correction) and stratum; optional calibration cells/totals or
+    the nonresponse reweighting that made `weight` from `design_weight`."""
 
     weight: np.ndarray
     design_weight: np.ndarray
     strata: np.ndarray
     cells: np.ndarray | None = None
     cell_totals: np.ndarray | None = None
+    # Nonresponse reweighting behind `weight` (not with calibration cells, which redo it):
+    # the bootstrap redoes it in every replicate from the design weights.
+    reweighting: Reweighting | None = None
 
 
 def phase1_totals(domain: np.ndarray, n_domains: int, group: np.ndarray, n_groups: int,
@@ -176,25 +219,33 @@ def phase1_totals(domain: np.ndarray, n_domains: int, group: np.ndarray, n_group
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Weighted totals by (domain, group, pred, mask): the point (D, G, 2, 2) and B bootstrap
     replicates (B, D, G, 2, 2), resampling within strata x domain with FPC rescaling and, with
-    calibration cells, recalibrating each cell in every replicate."""
+    calibration cells, recalibrating each cell in every replicate (with a nonresponse
+    reweighting, redoing it in every replicate)."""
     C = n_domains * n_groups * 4
     code = ((domain.astype(np.int64) * n_groups + group) * 2 + pred.astype(np.int64)) * 2 + mask.astype(np.int64)
     calibrated = phase1.cells is not None
+    reweighted = phase1.reweighting is not None and not calibrated
     base = phase1.cells if calibrated else phase1.strata
     stratum = base.astype(np.int64) * n_domains + domain
-    values = phase1.design_weight if calibrated else phase1.weight
+    values = phase1.design_weight if calibrated or reweighted else phase1.weight
     if calibrated:
         values = np.where(phase1.weight > 0, values, 0.0)  # nonrespondents calibrate to nothing
     value_keys, value_class = np.unique(values, return_inverse=True)
     key = (stratum * C + code) * len(value_keys) + value_class
+    if reweighted:
+        # A type must also be one role in one cell of every level for the reweighting.
+        parts = [phase1.reweighting.role, *[codes for _, codes in phase1.reweighting.levels]]
+        _, extra = np.unique(np.stack([np.asarray(v, dtype=np.int64) for v in parts]), axis=1, return_inverse=True)
+        key = key * (int(extra.max()) + 1) + extra.ravel()
     types, first, counts = np.unique(key, return_index=True, return_counts=True)
     type_stratum = stratum[first]
     type_code = code[first]
     type_value = values[first]
     type_fpc = np.sqrt(np.clip(1 - 1 / np.maximum(phase1.design_weight[first], 1.0), 0.0, 1.0))
     bounds = np.flatnonzero(np.r_[True, type_stratum[1:] != type_stratum[:-1], True])
+    blocks = list(zip(bounds[:-1], bounds[1:]))
     draws_list = []
-    for start, stop in zip(bounds[:-1], bounds[1:]):
+    for start, stop in blocks:
         c = counts[start:stop].astype(float)
         n_h = int(c.sum())
         if stop - start == 1 or n_h < 2:
@@ -207,25 +258,34 @@ def phase1_totals(domain: np.ndarray, n_domains: int, group: np.ndarray, n_group
     point_factor = np.ones(len(types))
     rep_factor = np.ones((replicates, len(types)))
     if calibrated:
-        cell_of_type = type_stratum // n_domains
-        n_cells = len(phase1.cell_totals)
-        point_sum = np.bincount(cell_of_type, weights=counts * type_value, minlength=n_cells)
-        rep_sum = np.zeros((replicates, n_cells))
-        for (start, stop), drawn in zip(zip(bounds[:-1], bounds[1:]), draws_list):
-            rep_sum[:, cell_of_type[start]] += drawn @ type_value[start:stop]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            point_cell = np.where(point_sum > 0, phase1.cell_totals / point_sum, 0.0)
-            rep_cell = np.where(rep_sum > 0, phase1.cell_totals / rep_sum, 0.0)
-        point_factor = point_cell[cell_of_type]
-        rep_factor = rep_cell[:, cell_of_type]
+        point_factor, rep_factor = _calibration_factors(phase1, type_stratum // n_domains, counts, type_value,
+                                                        blocks, draws_list, replicates)
+    elif reweighted:
+        amounts = np.concatenate(draws_list, axis=1) * type_value
+        point_factor = phase1.reweighting.factors((counts * type_value)[None, :], first)[0][0]
+        rep_factor = phase1.reweighting.factors(amounts, first)[0]
     point = np.bincount(type_code, weights=counts * type_value * point_factor, minlength=C)
     reps = np.zeros((replicates, C))
-    for (start, stop), drawn in zip(zip(bounds[:-1], bounds[1:]), draws_list):
+    for (start, stop), drawn in zip(blocks, draws_list):
         contrib = drawn * (type_value[start:stop] * rep_factor[:, start:stop])
         for j, column in enumerate(type_code[start:stop].tolist()):
             reps[:, column] += contrib[:, j]
     shape = (n_domains, n_groups, 2, 2)
     return point.reshape(shape), reps.reshape((replicates, *shape))
+
+
+def _calibration_factors(phase1: Phase1, cell_of_type: np.ndarray, counts: np.ndarray, type_value: np.ndarray,
+                         blocks: list, draws_list: list, replicates: int) -> tuple[np.ndarray, np.ndarray]:
+    """Post-stratification factors per type: of the sample (T,) and of every replicate (B, T)."""
+    n_cells = len(phase1.cell_totals)
+    point_sum = np.bincount(cell_of_type, weights=counts * type_value, minlength=n_cells)
+    rep_sum = np.zeros((replicates, n_cells))
+    for (start, stop), drawn in zip(blocks, draws_list):
+        rep_sum[:, cell_of_type[start]] += drawn @ type_value[start:stop]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        point_cell = np.where(point_sum > 0, phase1.cell_totals / point_sum, 0.0)
+        rep_cell = np.where(rep_sum > 0, phase1.cell_totals / rep_sum, 0.0)
+    return point_cell[cell_of_type], rep_cell[:, cell_of_type]
 
 
 def corrected_shares(totals: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
