@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from ecomstat.classifiers.errors import ModelFileError
@@ -134,11 +134,9 @@ class LinearModel:
     def predict_proba(self, X: Any) -> np.ndarray:
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            positive = 1.0 / (1.0 + np.exp(-scores))
+            positive = special.expit(scores)
             return np.column_stack([1.0 - positive, positive])
-        scores = scores - scores.max(axis=1, keepdims=True)
-        exp = np.exp(scores)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return special.softmax(scores, axis=1)
 
 
 def encode_tfidf(vectorizer: TfidfVectorizer) -> dict[str, Any]:
@@ -168,11 +166,8 @@ def decode_tfidf(doc: Mapping[str, Any]) -> TfidfVectorizer:
 
 
 def sha256_file(path: str | Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def sha256_files(paths: Iterable[str | Path]) -> str:

@@ -16,45 +16,48 @@ from ecomstat.errors import ConfigurationError
 
 DEFAULTS: dict[str, Any] = {
     # store
-    "ECOMSTAT_DATABASE_URL": "sqlite:///ecomstat.db",
+    "ECOMSTAT_DATABASE_URL": "sqlite:///ecomstat.db",  # results database (--db); a path = SQLite
     "ECOMSTAT_DATA_DIR": "ecomstat-data",  # WARC files, model files, reports
     "ECOMSTAT_QUERY_TIMEOUT": 60,  # s an `ecomstat query` may run, streaming included
     # crawling: netiquette
-    "ECOMSTAT_CONTACT_URL": "",
-    "ECOMSTAT_OBEY_ROBOTS": True,
-    "ECOMSTAT_CONCURRENT_PER_DOMAIN": 2,
-    "ECOMSTAT_CONCURRENT_REQUESTS": 32,
-    "ECOMSTAT_DOWNLOAD_DELAY": 1.0,
-    "ECOMSTAT_AUTOTHROTTLE": True,
-    "ECOMSTAT_DOWNLOAD_TIMEOUT": 30,
+    "ECOMSTAT_CONTACT_URL": "",  # in the User-Agent `ecomstat/<version> (+URL)`; warned if unset
+    "ECOMSTAT_OBEY_ROBOTS": True,  # robots.txt obeyed, Crawl-delay honoured, 5xx = disallow all
+    "ECOMSTAT_CONCURRENT_PER_DOMAIN": 2,  # requests at once to one site
+    "ECOMSTAT_CONCURRENT_REQUESTS": 32,  # requests at once, total over a run's crawl processes
+    "ECOMSTAT_DOWNLOAD_DELAY": 1.0,  # s between requests to one site
+    "ECOMSTAT_AUTOTHROTTLE": True,  # Scrapy AutoThrottle: slow down for slow sites
+    "ECOMSTAT_DOWNLOAD_TIMEOUT": 30,  # s for a whole response
     # crawling: scope and safety
-    "ECOMSTAT_MAX_PAGES": 25,
-    "ECOMSTAT_MAX_DEPTH": 2,
-    "ECOMSTAT_MAX_RESPONSE_BYTES": 5 * 1024 * 1024,
-    "ECOMSTAT_MAX_URL_LENGTH": 2048,
-    "ECOMSTAT_MAX_REDIRECTS": 5,
+    "ECOMSTAT_MAX_PAGES": 25,  # pages per site (`crawl sites --max-pages`)
+    "ECOMSTAT_MAX_DEPTH": 2,  # link hops from a site's home page
+    "ECOMSTAT_MAX_RESPONSE_BYTES": 5 * 1024 * 1024,  # per response, as sent or decompressed
+    "ECOMSTAT_MAX_URL_LENGTH": 2048,  # longer URLs are not followed (classify page: refused)
+    "ECOMSTAT_MAX_REDIRECTS": 5,  # redirect hops per request
     "ECOMSTAT_ALLOW_PRIVATE_HOSTS": "",  # comma-separated host suffixes allowed on private IPs
-    "ECOMSTAT_PREFERRED_LANGUAGES": "en",
+    "ECOMSTAT_PREFERRED_LANGUAGES": "en",  # Accept-Language; language versions followed first
     "ECOMSTAT_RENDER": "auto",  # auto | never | always
-    "ECOMSTAT_CHROMIUM_PATH": "/usr/bin/chromium",
+    "ECOMSTAT_CHROMIUM_PATH": "/usr/bin/chromium",  # the system Chromium (no playwright install)
     "ECOMSTAT_RENDER_CONCURRENCY": 0,  # pages rendered at once per crawl process; 0 = by CPU/memory
     "ECOMSTAT_RENDER_TIMEOUT": 20,  # s for one render, then the page is a timeout
     "ECOMSTAT_RENDER_MAX_BYTES": 20 * 1024 * 1024,  # fulfilled per rendered page (+ scripts, API)
     "ECOMSTAT_RENDER_MAX_DOM_BYTES": 5 * 1024 * 1024,  # rendered HTML; more is too-large
     "ECOMSTAT_RENDER_RECYCLE": 50,  # renders before a browser context is replaced
-    "ECOMSTAT_MAX_SHOP_PAGES": 10,
+    "ECOMSTAT_MAX_SHOP_PAGES": 10,  # listing pages per shop (`crawl shops --max-pages`)
     "ECOMSTAT_MAX_SHOP_DEPTH": 4,  # link hops from a shop's start page (pagination, categories)
     "ECOMSTAT_HOST_MAP": "",  # file of `hostname 127.0.0.1:PORT` lines (sample web)
     "ECOMSTAT_RELAX_MAPPED_DELAYS": False,  # no politeness delay for host-mapped loopback hosts
     "ECOMSTAT_MAX_TEXT_CHARS": 20000,  # visible text stored per page
-    "ECOMSTAT_CRAWL_LOG_LEVEL": "INFO",
+    "ECOMSTAT_CRAWL_LOG_LEVEL": "INFO",  # of the crawl log, ECOMSTAT_DATA_DIR/logs/run-<id>.log
+    # bytes of crawled sites a crawl keeps while the database cannot be written; beyond, the
+    # crawl stops and the run fails (the sites stay pending for --resume)
+    "ECOMSTAT_STORE_RETRY_BYTES": 64 * 1024 * 1024,
     # crawl processes on this machine, each crawling its own share of the sites (Scrapy runs on
     # one core): 0 = auto, one per CPU (at most 8, at least 25 sites each)
     "ECOMSTAT_CRAWL_PROCESSES": 0,
     # distributed crawling
-    "ECOMSTAT_BROKER_URL": "redis://127.0.0.1:6379/0",
-    "ECOMSTAT_BATCH_SIZE": 20,
-    "ECOMSTAT_CRAWL_QUEUE": "ecomstat-crawl",
+    "ECOMSTAT_BROKER_URL": "redis://127.0.0.1:6379/0",  # Celery broker (Redis or RabbitMQ URL)
+    "ECOMSTAT_BATCH_SIZE": 20,  # sites per Celery batch (`crawl sites --distributed`)
+    "ECOMSTAT_CRAWL_QUEUE": "ecomstat-crawl",  # Celery queue the workers take batches from
     "ECOMSTAT_BATCH_VISIBILITY_TIMEOUT": 3600,  # s before a dead worker's batch is redelivered
     # a batch whose crawl process failed (killed, crashed) is queued again this often, then its
     # sites are marked failed and the run fails
@@ -63,24 +66,30 @@ DEFAULTS: dict[str, Any] = {
     # seconds without progress; keep it above the visibility timeout
     "ECOMSTAT_DISTRIBUTED_STALL_TIMEOUT": 7200,
     # classifiers
-    "ECOMSTAT_ECOMMERCE_THRESHOLD": 0.5,
-    "ECOMSTAT_PRODUCT_REVIEW_THRESHOLD": 0.5,
+    "ECOMSTAT_ECOMMERCE_THRESHOLD": 0.5,  # a page at or above this probability is a shop page
+    "ECOMSTAT_PRODUCT_REVIEW_THRESHOLD": 0.5,  # product codes below this confidence: needs_review
     # register
-    "ECOMSTAT_MATCH_THRESHOLD": 0.5,
+    "ECOMSTAT_MATCH_THRESHOLD": 0.5,  # site-enterprise links need this match probability
     "ECOMSTAT_URL_BLOCKLIST": "",  # path to an extra blocklist file, one domain a line
-    "ECOMSTAT_SEARCH_ENDPOINT": "",
-    "ECOMSTAT_SEARCH_KEY": "",
+    "ECOMSTAT_SEARCH_ENDPOINT": "",  # optional web search (Brave Search API) for discovery
+    "ECOMSTAT_SEARCH_KEY": "",  # its key, sent as X-Subscription-Token
     "ECOMSTAT_CANDIDATE_SUFFIX": "",  # appended to candidate hosts (".test" for the sample web)
     # scheduler
-    "ECOMSTAT_MISFIRE_GRACE_SECONDS": 6 * 3600,
-    "ECOMSTAT_SHUTDOWN_GRACE_SECONDS": 30,
+    "ECOMSTAT_MISFIRE_GRACE_SECONDS": 6 * 3600,  # a fire time missed by less is run at start-up
+    "ECOMSTAT_SHUTDOWN_GRACE_SECONDS": 30,  # s a step has after SIGTERM before it is killed
+    "ECOMSTAT_TIMEZONE": "UTC",  # zoneinfo name the campaigns' cron expressions are read in
+    "ECOMSTAT_SCHEDULER_HEARTBEAT_SECONDS": 5.0,  # the scheduler service's heartbeat interval
+    # crawl operations: crawl processes write their live figures and heartbeat this often; a
+    # process (crawl or scheduler) is dead after this many missed heartbeats
+    "ECOMSTAT_LIVE_STATS_SECONDS": 5.0,
+    "ECOMSTAT_HEARTBEAT_MISSES": 3,
     # indicators
-    "ECOMSTAT_BOOTSTRAP_REPLICATES": 1000,
-    "ECOMSTAT_RANDOM_STATE": 0,
-    "ECOMSTAT_MIN_CELL_N": 20,
-    "ECOMSTAT_MAX_CELL_CV": 0.35,
+    "ECOMSTAT_BOOTSTRAP_REPLICATES": 1000,  # bootstrap replicates (`indicators build`)
+    "ECOMSTAT_RANDOM_STATE": 0,  # bootstrap seed (same inputs, same intervals)
+    "ECOMSTAT_MIN_CELL_N": 20,  # cells with fewer units are suppressed
+    "ECOMSTAT_MAX_CELL_CV": 0.35,  # cells with a larger coefficient of variation: high-cv
     # mobile-data indicators (SDG 9.c.1 coverage, SDG 17.8.1 internet use)
-    "ECOMSTAT_COVERAGE_POPULATION_COLUMN": "population",
+    "ECOMSTAT_COVERAGE_POPULATION_COLUMN": "population",  # population column of the grid file
     "ECOMSTAT_COVERAGE_DEFAULT_RANGE_M": 0.0,  # range of cells with 0/empty range (0: none)
     "ECOMSTAT_COVERAGE_MAX_RANGE_M": 0.0,  # cap on cell ranges (0: no cap)
     "ECOMSTAT_COVERAGE_CDMA_LEVEL": "2G",  # OpenCelliD CDMA: ITU counts CDMA2000 1x as 2G

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import special
 from sklearn.linear_model import LogisticRegression
 
 from ecomstat.register.errors import InvalidMatchModel
@@ -44,7 +45,7 @@ class MatchScorer:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         z = np.asarray(X, dtype=float) @ self.coef_ + self.intercept_
-        return 1.0 / (1.0 + np.exp(-z))
+        return special.expit(z)
 
     def explain(self, x: list[float]) -> dict[str, float]:
         """Each feature's contribution to the log-odds, for match_evidence."""

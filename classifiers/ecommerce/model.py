@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import special
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
@@ -320,7 +321,7 @@ class EcommerceModel:
         features = np.asarray([p.features for p in pages])
         M = np.column_stack([features, text])
         meta = self.meta_model.decision_function(M)
-        positive = 1.0 / (1.0 + np.exp(-(self.cal_a * meta + self.cal_b)))
+        positive = special.expit(self.cal_a * meta + self.cal_b)
         contributions = M * self.meta_coef
         evidence = (contributions[:, self.ordering_columns] >= MIN_EVIDENCE_WEIGHT).any(axis=1)
         evidence |= contributions[:, -1] >= MIN_TEXT_EVIDENCE

@@ -1,6 +1,7 @@
 """Product categories: listing title (+ breadcrumb, description) -> COICOP 2018 code.
 
-Library entry points (the CLI in ecomstat/cli/classify_products.py is a thin shell over them):
+Library entry points (the CLI in ecomstat/cli/classify.py and ecomstat/cli/model.py is a thin
+shell over them):
 
 - `load_model(name, data_dir=..., engine=...)` -> LoadedModel (shipped default, or a trained one)
 - `classify_listings(model, read_listings(path), threshold=...)` -> title/category/confidence/

@@ -5,10 +5,17 @@ status, run progress). A site is never half-written, so a killed run resumes cle
 The batches are written on the crawl's writer thread (`spiders.pipelines.writer`), after the
 WARC records of their pages (submitted earlier, same thread) and an fsync of the WARC file. A
 batch that fails (database gone for a moment) is retried with the next one; sites still unwritten
-when the crawl ends stay pending, and the run is marked failed so that --resume crawls them."""
+when the crawl ends stay pending, and the run is marked failed so that --resume crawls them.
+
+The sites kept for a retry are bounded by bytes (`ECOMSTAT_STORE_RETRY_BYTES`), as the writer's
+queue is: during a long outage they would otherwise pile up in memory until the crawl ends. When
+the bound is passed the crawl stops (reason `store-unavailable`, the run fails, exit code 1): the
+kept sites are dropped and stay pending, so --resume crawls them again once the database is
+back."""
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections import defaultdict
@@ -20,6 +27,7 @@ from scrapy.exceptions import NotConfigured
 
 from ecomstat.spiders.items import PageItem, ProductItem, SiteDone
 from ecomstat.spiders.pipelines.writer import writer_for
+from ecomstat.settings import get_settings
 from ecomstat.spiders.runs import SiteResult, write_sites
 from ecomstat.store import make_engine
 
@@ -27,11 +35,13 @@ logger = logging.getLogger(__name__)
 
 FLUSH_PAGES = 200
 FLUSH_SECONDS = 1.0
+STOP_REASON = "store-unavailable"
 
 
 class StorePipeline:
-    def __init__(self, crawler: Any, db_url: str) -> None:
+    def __init__(self, crawler: Any, db_url: str, retry_bytes: int | None = None) -> None:
         self.crawler = crawler
+        self.retry_bytes = retry_bytes if retry_bytes is not None else _retry_bytes(crawler)
         self.engine = make_engine(db_url)
         self.pages: dict[int, list[PageItem]] = defaultdict(list)
         self.done: dict[int, SiteDone] = {}
@@ -40,6 +50,7 @@ class StorePipeline:
         self.last_flush = time.monotonic()
         self.products: list[ProductItem] = []
         self._unwritten: list[SiteResult] = []  # writer thread only: a failed batch, for retry
+        self.stopping = False  # writer thread only: the bound was passed, the crawl is closing
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -99,13 +110,36 @@ class StorePipeline:
                 warc.flush()  # records on disk before rows point at them
             write_sites(self.engine, self.run_id, sites)
         except Exception:
-            logger.exception("storing %d sites failed; retried with the next batch", len(sites))
             self.crawler.stats.inc_value("ecomstat/store/errors")
-            self._unwritten = sites
+            held = sum(_site_bytes(site) for site in sites)
+            if held <= self.retry_bytes:
+                logger.exception("storing %d sites failed; retried with the next batch",
+                                 len(sites))
+                self._unwritten = sites
+                return
+            logger.exception("storing %d sites failed and they hold %d bytes, more than "
+                             "ECOMSTAT_STORE_RETRY_BYTES (%d): the store is unavailable; they "
+                             "stay pending for --resume", len(sites), held, self.retry_bytes)
+            self._unwritten = []
+            self.crawler.stats.inc_value("ecomstat/store/dropped_sites", len(sites))
+            self._stop_crawl(f"the store was unavailable: {len(sites)} sites could not be "
+                             f"written ({held} bytes kept for a retry, more than "
+                             f"ECOMSTAT_STORE_RETRY_BYTES); resume the run with --resume")
             return
         self._unwritten = []
         self.crawler.stats.inc_value("ecomstat/store/sites", len(sites))
         self.crawler.stats.inc_value("ecomstat/store/flushes")
+
+    def _stop_crawl(self, error: str) -> None:
+        """From the writer thread: close the spider on the reactor thread (once)."""
+        if self.stopping:
+            return
+        self.stopping = True
+        spider = self.crawler.spider
+        spider.fatal_error = error  # recorded as the run's error (RunStatsExtension)
+        from twisted.internet import reactor
+
+        reactor.callFromThread(_close_spider, self.crawler, STOP_REASON)
 
     def _flush_products(self) -> None:
         if self.products:
@@ -140,3 +174,37 @@ class StorePipeline:
             if hasattr(component, "flush") and component.__class__.__name__ == "WarcPipeline":
                 return component
         return None
+
+
+def _retry_bytes(crawler: Any) -> int:
+    value = crawler.settings.get("ECOMSTAT_STORE_RETRY_BYTES")
+    if value is None:  # not passed through the Scrapy settings: environment, then default
+        return get_settings().getint("ECOMSTAT_STORE_RETRY_BYTES")
+    return int(value)
+
+
+def _site_bytes(site: SiteResult) -> int:
+    """About the memory a site's rows hold (text, links, structured data dominate)."""
+    total = 0
+    for row in site.pages:
+        for value in row.values():
+            if isinstance(value, str | bytes):
+                total += len(value)
+            elif isinstance(value, list | dict):
+                total += len(json.dumps(value, default=str))
+            else:
+                total += 8
+    return total
+
+
+def _close_spider(crawler: Any, reason: str) -> None:
+    engine = crawler.engine
+    if engine is None:
+        return
+    close = getattr(engine, "close_spider_async", None)
+    if close is not None:  # Scrapy >= 2.14
+        from scrapy.utils.defer import deferred_from_coro
+
+        deferred_from_coro(close(reason=reason))
+    else:
+        engine.close_spider(crawler.spider, reason)

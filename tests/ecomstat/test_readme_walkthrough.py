@@ -1,4 +1,4 @@
-"""The README's sample-web walkthrough runs verbatim and looks up no real domain.
+"""The sample-web walkthrough (docs/sample-web.md) runs verbatim and looks up no real domain.
 
 Every Python process the walkthrough starts (the CLI, the crawl and probe subprocesses) loads a
 `sitecustomize` that records each host name handed to the resolver (`getaddrinfo`,
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+WALKTHROUGH = Path(__file__).resolve().parents[2] / "docs" / "sample-web.md"
 
 RESOLVER_LOG = '''
 import os, socket
@@ -40,11 +40,11 @@ for _name in ("getaddrinfo", "gethostbyname", "gethostbyname_ex"):
 
 
 def walkthrough_script() -> str:
-    text = README.read_text(encoding="utf-8")
-    start = text.index("#### Walkthrough")
+    text = WALKTHROUGH.read_text(encoding="utf-8")
+    start = text.index("## Walkthrough")
     match = re.search(r"```bash\n(.*?)```", text[start:], re.S)
     if match is None:
-        raise ValueError("README.md: the walkthrough has no ```bash block")
+        raise ValueError(f"{WALKTHROUGH}: the walkthrough has no ```bash block")
     return match.group(1)
 
 
