@@ -83,12 +83,20 @@ def classify_sites(
 
     engine = state(ctx).engine()
     loaded = _load(ctx, model, threshold, engine)
+    # JSON lines (the default) are written as each site is labelled, so memory stays bounded
+    # at any number of sites; a table or CSV is printed whole at the end
+    streamed = OutputFormat(fmt) is OutputFormat.json
+
+    def emit(result: Any) -> None:
+        emit_rows(SITE_COLUMNS, [[result.row()[c] for c in SITE_COLUMNS]], fmt)
+
     with progress() as bar:
         task = bar.add_task("classifying sites", total=None, rate="")
-        summary = run(engine, loaded, website_ids=website,
+        summary = run(engine, loaded, website_ids=website, on_result=emit if streamed else None,
                       progress=lambda done, total: bar.update(task, completed=done,
                                                               total=total))
-    emit_rows(SITE_COLUMNS, ([r.row()[c] for c in SITE_COLUMNS] for r in summary.results), fmt)
+    if not streamed:
+        emit_rows(SITE_COLUMNS, ([r.row()[c] for c in SITE_COLUMNS] for r in summary.results), fmt)
     err_console.print(
         f"{summary.sites} sites, {summary.pages} pages ({summary.pages_from_warc} from WARC), "
         f"{summary.web_sales} with web sales; model {summary.model}@{summary.version}, "

@@ -112,6 +112,26 @@ def test_classify_sites_labels_store_and_is_idempotent(engine: Engine, tmp_path:
         assert session.scalar(select(func.count()).select_from(Model)) == 1
 
 
+def test_classify_sites_streams_json_lines_with_the_rows_of_the_whole_csv(
+        engine: Engine, tmp_path: Path) -> None:
+    """JSON lines are written as each site is labelled (memory bounded at national scale);
+    they carry the same rows as the CSV, which is printed whole."""
+    import csv
+    import io
+
+    _seed(engine, tmp_path)
+    url = engine.url.render_as_string(hide_password=False)
+    streamed = runner.invoke(app, ["--db", url, "classify", "sites"])
+    whole = runner.invoke(app, ["--db", url, "classify", "sites", "--format", "csv"])
+    assert streamed.exit_code == 0 and whole.exit_code == 0, streamed.output + whole.output
+    json_rows = sorted(json.dumps({k: str(v) for k, v in json.loads(line).items() if v is not None},
+                                  sort_keys=True) for line in streamed.stdout.splitlines())
+    csv_rows = sorted(json.dumps({k: v for k, v in row.items() if v != ""}, sort_keys=True)
+                      for row in csv.DictReader(io.StringIO(whole.stdout)))
+    assert len(json_rows) == 2 and [json.loads(r)["website_id"] for r in json_rows] == \
+        [json.loads(r)["website_id"] for r in csv_rows]
+
+
 def test_classify_sites_unknown_model_is_bad_input(engine: Engine, tmp_path: Path) -> None:
     _seed(engine, tmp_path)
     url = engine.url.render_as_string(hide_password=False)
