@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
+from ecomstat.spiders.live import aware, pid_alive  # one rule for crawl and campaign runs
 from ecomstat.store import lock_row, transaction
 from ecomstat.store.models import Campaign, CampaignRun, utcnow
 
@@ -28,28 +29,12 @@ STALE_AFTER_SECONDS = 60.0
 HOST = socket.gethostname()
 
 
-def _aware(value: dt.datetime | None) -> dt.datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite returns naive datetimes
-        return value.replace(tzinfo=dt.timezone.utc)
-    return value
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def is_alive(run: CampaignRun, now: dt.datetime | None = None) -> bool:
     """A running run is alive while its process lives (same host) and its heartbeat is fresh."""
     now = now or utcnow()
-    if run.host == HOST and run.pid is not None and not _pid_alive(run.pid):
+    if run.host == HOST and run.pid is not None and not pid_alive(run.pid):
         return False
-    beat = _aware(run.heartbeat_at) or _aware(run.started_at)
+    beat = aware(run.heartbeat_at) or aware(run.started_at)
     return beat is not None and (now - beat).total_seconds() < STALE_AFTER_SECONDS
 
 
