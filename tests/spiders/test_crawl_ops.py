@@ -12,8 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,22 +23,12 @@ from ecomstat.spiders import live
 from ecomstat.spiders.runs import create_run, get_run, reopen_run, upsert_websites
 from ecomstat.store import make_engine, transaction
 from ecomstat.store.models import CrawlRunProcess, utcnow
+from scheduler_kit import wait_until  # the scheduler tests' event wait
 from spider_testweb import MiniWeb, site_host
 
 runner = CliRunner()
 SITES = 4
 DEAD_HOST = "www.gone.example.test"  # mapped, but the test web answers 502 for it
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Wait for an event (polling the store), failing after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def crawl_json(db_url: str, *args: str) -> list[dict[str, Any]]:
