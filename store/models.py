@@ -532,3 +532,12 @@ class SchedulerInstance(Base):
     interval_seconds: Mapped[float] = mapped_column(Float)
     timezone: Mapped[str] = mapped_column(String(64))
     stopped_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- web application users (migration 0008, issue 18 item 1) ---
+
+
+# --- validation findings per wave (migration 0009, issue 17 item 1) ---
+
+
+# --- drift between waves (migration 0010, issue 17 item 3) ---

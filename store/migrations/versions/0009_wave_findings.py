@@ -1,0 +1,24 @@
+"""Validation findings kept per wave (issue 17, item 1 leftover)
+
+PLACEHOLDER created by the lead so that parallel work keeps one revision chain; the waves helper
+fills upgrade()/downgrade() and this docstring.
+
+Revision ID: 0009
+Revises: 0008
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,24 @@
+"""Classifier score and signal-rate drift between waves (issue 17, item 3)
+
+PLACEHOLDER created by the lead so that parallel work keeps one revision chain; the drift helper
+fills upgrade()/downgrade() and this docstring.
+
+Revision ID: 0010
+Revises: 0009
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
