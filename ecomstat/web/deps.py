@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
@@ -49,7 +50,7 @@ def current_user(request: Request) -> User:
 def require_role(role: Role) -> Callable[..., User]:
     """A dependency: the signed-in user if their role is at least `role`, else HTTP 403."""
 
-    def dependency(user: User = Depends(current_user)) -> User:
+    def dependency(user: Annotated[User, Depends(current_user)]) -> User:
         if not user.can(role):
             raise HTTPException(status_code=403, detail=f"this page needs the {role.name} role")
         return user
