@@ -206,10 +206,10 @@ class _Collector:
         self.invisible: list[Any] = []
         self.title: Any = None
 
-    def collect(self, nodes: Iterable[Any]) -> None:  # noqa: C901 (predates the limit; to split)
+    def collect(self, nodes: Iterable[Any]) -> None:
         visited: set[int] = set()
         itemtypes, buttons, classes = self.doc.itemtypes, self.doc.buttons, self.classes
-        invisible, links, seen = self.invisible, self.doc.links, self.seen
+        links, seen = self.doc.links, self.seen
         for node in nodes:
             mem_id = node.mem_id
             if mem_id in visited:  # a node matching several selectors comes back each time
@@ -230,24 +230,8 @@ class _Collector:
                     text = " ".join(node.text_lexbor().split()) or get("title") \
                         or get("aria-label") or ""
                     links.append(Link(href, text[:MAX_ANCHOR_CHARS]))
-            elif tag in _INVISIBLE:
-                invisible.append(node)
-                if tag == "script":
-                    self.script(node, get)
-                elif tag == "iframe":
-                    if "src" not in attributes and not (
-                            get("itemtype") or get("typeof") or get("role") == "button"):
-                        continue  # matched only as an invisible element
-                    self.resource(get)
-            elif tag == "meta":
-                self.meta(get)
-            elif tag == "link":
-                self.resource(get)
-            elif tag == "form":
-                self.form(node, get)
-            elif tag == "title" and self.title is None:
-                self.title = node
-                self.doc.title = squash_prefix(node.text(), 300)
+            elif not self.element(node, tag, attributes, get):
+                continue  # matched only as an invisible element
             if (itemtype := get("itemtype") or "") or get("typeof"):
                 if len(itemtypes) < 200:
                     itemtypes.extend((itemtype + " " + (get("typeof") or "")).split())
@@ -259,6 +243,30 @@ class _Collector:
                         buttons.append(label)
                     classes.append((get("class") or "") + " " + (get("name") or ""))
         self.doc.scripts = "\n".join(self.scripts)
+
+    def element(self, node: Any, tag: str, attributes: Mapping[str, str | None],
+                get: Callable[[str], str | None]) -> bool:
+        """Any element but a link, by its tag; False for an iframe without src that `_WALK`
+        matched only as an invisible element (nothing else to read from it)."""
+        if tag in _INVISIBLE:
+            self.invisible.append(node)
+            if tag == "script":
+                self.script(node, get)
+            elif tag == "iframe":
+                if "src" not in attributes and not (
+                        get("itemtype") or get("typeof") or get("role") == "button"):
+                    return False
+                self.resource(get)
+        elif tag == "meta":
+            self.meta(get)
+        elif tag == "link":
+            self.resource(get)
+        elif tag == "form":
+            self.form(node, get)
+        elif tag == "title" and self.title is None:
+            self.title = node
+            self.doc.title = squash_prefix(node.text(), 300)
+        return True
 
     def meta(self, get: Callable[[str], str | None]) -> None:
         key = (get("name") or get("property") or get("itemprop") or "").lower()

@@ -157,59 +157,22 @@ def _weights(units: Units, method: Method, totals: Any, drop: np.ndarray | None,
     return Phase1(adjusted.weights, units.weight, strata, reweighting=adjusted.reweighting), adjusted.info
 
 
-def build_adoption(engine: Engine, options: BuildOptions | None = None) -> BuildResult:  # noqa: C901 (predates the limit; to split)
+def build_adoption(engine: Engine, options: BuildOptions | None = None) -> BuildResult:
     """Estimate every adoption indicator x breakdown with `options.method` and store them.
 
     All cells are computed first and written in one transaction; a cell whose estimation fails
     is stored flagged `failed` (no value) instead of aborting the others."""
     options = options or BuildOptions()
     method = Method(options.method)
-    check_options(options)
-    if options.nonresponse not in NONRESPONSE:
-        raise InvalidIndicatorInput(f"--nonresponse: {options.nonresponse!r} is not one of {', '.join(NONRESPONSE)}")
-    if options.error_rates not in ERROR_RATE_MODES:
-        raise InvalidIndicatorInput(f"--error-rates: {options.error_rates!r} is not one of "
-                                    f"{', '.join(ERROR_RATE_MODES)}")
+    _check_build_options(options)
     period = require_period(options.wave or options.period, "e-commerce adoption")  # blank: refused
     crosses = check_breakdowns(options.breakdowns)
-    units = load_units(engine, options.scope, wave=options.wave)
-    if len(units) == 0 and options.wave is not None:
-        require_recorded(engine, options.wave)  # BadInput naming the recorded waves if none
-        raise IndicatorError(f"no enterprises in scope were recorded for wave {options.wave}")
-    if len(units) == 0:
-        raise IndicatorError("no enterprises in scope: import a register first (`ecomstat register import`)")
+    units = _units_in_scope(engine, options)
     labels = unit_labels(units)
     found = units.state == STATE_FOUND
     not_observed = np.isin(units.state, (STATE_NOT_CRAWLED, STATE_UNREACHABLE))
-
-    audits: dict[str, TaskAudit] = {}
-    audit_set = None
-    if method is not Method.naive:
-        audit_set = options.audit_set or latest_audit_set(engine)
-        if audit_set is None and method is Method.corrected:
-            raise InvalidIndicatorInput(
-                "method corrected needs an audit sample: run `ecomstat audit import FILE.csv` first"
-            )
-        if audit_set is not None:
-            predictions = {d.task: labels[d.code] for d in INDICATORS if d.task}
-            audits = audit_samples(engine, audit_set, units, predictions)
-            if method is Method.corrected and "web_sales" not in audits:
-                raise InvalidIndicatorInput(
-                    f"audit set {audit_set!r} has no in-scope web_sales labels to correct with"
-                )
-
-    totals = None
-    weights_note: dict[str, Any] = {"kind": "design", "column": units.provenance.get("design_weights")}
-    if method is Method.calibrated:
-        if options.totals is None:
-            raise InvalidIndicatorInput("method calibrated needs --totals FILE.csv (size_class,nace_section,enterprises)")
-        totals = read_totals(options.totals)
-        weights_note = {"kind": "calibrated", "method": "post-stratification (Deville & Särndal 1992)",
-                        "cells": "size_class x nace_section", "totals": totals.source,
-                        "totals_sha256": totals.sha256}
-    variants = {"plain": _weights(units, method, totals, None, found)}
-    if options.nonresponse == "reweight" and not_observed.any():
-        variants["nonresponse"] = _weights(units, method, totals, not_observed, found)
+    audit_set, audits = _audits(engine, method, options, units, labels)
+    variants, weights_note = _weight_variants(units, method, options, found, not_observed)
 
     rng = np.random.default_rng(options.random_state)
     common = dict(units.provenance)
@@ -228,65 +191,166 @@ def build_adoption(engine: Engine, options: BuildOptions | None = None) -> Build
         "breakdowns": ["total", *BREAKDOWNS[1:], *[",".join(c) for c in crosses]],
         "unit": "percent of enterprises in scope",
     })
-    missing_weight = bool(units.provenance.get("weights_missing"))
-    records: list[IndicatorRecord] = []
-    unreachable = (units.state == STATE_UNREACHABLE).astype(float)
-    group_names = units.categories["size_class"]
-    for definition in INDICATORS:
-        task_audit = audits.get(definition.task) if definition.task else None
-        within_found = bool(task_audit and definition.task != "website"
-                            and found[task_audit.sample.position].all())
-        use_nr = ("nonresponse" in variants and definition.task in TASKS
-                  and (task_audit is None or within_found))
-        phase1, nr_info = variants["nonresponse" if use_nr else "plain"]
-        treatment = _treatment(units, definition, use_nr, task_audit is not None, nr_info)
-        rates = theta_draws = None
-        note = None
-        if task_audit is not None:
-            rates = error_rates(labels[definition.code], phase1.weight, task_audit.sample,
-                                units.domains["size_class"], group_names, mode=options.error_rates)
-            theta_draws = rates.draws(options.replicates, rng)
-            note = {"set": audit_set, "task": definition.task, "design": task_audit.sample.design,
-                    "audit_strata": task_audit.strata or None, **task_audit.confusion.as_dict(),
-                    "error_rates": rates.as_dict(),
-                    "audit_population": ("enterprises with a found website" if within_found
-                                         else "all enterprises in scope")}
-        mask = found if within_found else np.ones(len(units), dtype=bool)
-        uncorrected = method is not Method.naive and definition.task is not None and task_audit is None
-        for names in [(), *[(b,) for b in BREAKDOWNS[1:]], *crosses]:
-            domain, keys = (domain_codes([units.domains[v] for v in names],
-                                         [units.categories[v] for v in names])
-                            if names else (np.zeros(len(units), dtype=np.int64), [()]))
-            try:
-                if rates is not None:
-                    cells = corrected_cells(labels[definition.code], domain, len(keys), mask, phase1,
-                                            rates, theta_draws, options.alpha, rng, method.value)
-                else:
-                    cells = naive_cells(labels[definition.code], phase1.weight, domain, len(keys),
-                                        options.alpha)
-                error = None
-            # Options and files are checked above; what fails here is one breakdown's data, and
-            # one cell never aborts the build (issue 16 item 3): stored as `failed`.
-            except (IndicatorError, InvalidIndicatorInput, ArithmeticError, ValueError) as exc:
-                cells, error = [None] * len(keys), f"{type(exc).__name__}: {exc}"
-            counts = np.bincount(domain, weights=unreachable, minlength=len(keys))
-            for position, key in enumerate(keys):
-                records.append(_record(definition, period, method, dict(zip(names, key)), cells[position],
-                                       error, options, uncorrected, missing_weight, {
-                    **common, "definition": definition.definition,
-                    "interval": ("two-phase bootstrap percentile interval (sampling and audit)"
-                                 if rates is not None else
-                                 "sampling interval (Wilson, Kish effective n): ignores misclassification"),
-                    "correction": {"two_phase": note} if note else None,
-                    "units_treatment": treatment,
-                    "unreachable_n": int(counts[position]),
-                }))
+    cells = _CellBuilder(units, labels, found, variants, options, method, period, crosses, common, rng)
+    records = [record for definition in INDICATORS
+               for record in cells.records(definition, audits.get(definition.task) if definition.task else None,
+                                           audit_set)]
     write_values(engine, records)
     return BuildResult(
         records=records, units=len(units),
         audit={task: a.confusion.as_dict() for task, a in audits.items()} or None,
         provenance=common,
     )
+
+
+def _check_build_options(options: BuildOptions) -> None:
+    check_options(options)
+    if options.nonresponse not in NONRESPONSE:
+        raise InvalidIndicatorInput(f"--nonresponse: {options.nonresponse!r} is not one of {', '.join(NONRESPONSE)}")
+    if options.error_rates not in ERROR_RATE_MODES:
+        raise InvalidIndicatorInput(f"--error-rates: {options.error_rates!r} is not one of "
+                                    f"{', '.join(ERROR_RATE_MODES)}")
+
+
+def _units_in_scope(engine: Engine, options: BuildOptions) -> Units:
+    """The units in scope (of the wave, when one is given); an error when there are none."""
+    units = load_units(engine, options.scope, wave=options.wave)
+    if len(units) == 0 and options.wave is not None:
+        require_recorded(engine, options.wave)  # BadInput naming the recorded waves if none
+        raise IndicatorError(f"no enterprises in scope were recorded for wave {options.wave}")
+    if len(units) == 0:
+        raise IndicatorError("no enterprises in scope: import a register first (`ecomstat register import`)")
+    return units
+
+
+def _audits(engine: Engine, method: Method, options: BuildOptions, units: Units,
+            labels: dict[str, np.ndarray]) -> tuple[str | None, dict[str, TaskAudit]]:
+    """The audit set the corrected/calibrated methods use (none for naive) and its samples per
+    task; refused when `corrected` has no audit of web sales to correct with."""
+    audits: dict[str, TaskAudit] = {}
+    audit_set = None
+    if method is not Method.naive:
+        audit_set = options.audit_set or latest_audit_set(engine)
+        if audit_set is None and method is Method.corrected:
+            raise InvalidIndicatorInput(
+                "method corrected needs an audit sample: run `ecomstat audit import FILE.csv` first"
+            )
+        if audit_set is not None:
+            predictions = {d.task: labels[d.code] for d in INDICATORS if d.task}
+            audits = audit_samples(engine, audit_set, units, predictions)
+            if method is Method.corrected and "web_sales" not in audits:
+                raise InvalidIndicatorInput(
+                    f"audit set {audit_set!r} has no in-scope web_sales labels to correct with"
+                )
+    return audit_set, audits
+
+
+_Variant = tuple[Phase1, "dict[str, Any] | None"]
+
+
+def _weight_variants(units: Units, method: Method, options: BuildOptions, found: np.ndarray,
+                     not_observed: np.ndarray) -> tuple[dict[str, _Variant], dict[str, Any]]:
+    """Phase-1 weights: `plain`, and `nonresponse` (units not observed reweighted) when asked for
+    and needed; with the weights' note for the provenance."""
+    totals = None
+    weights_note: dict[str, Any] = {"kind": "design", "column": units.provenance.get("design_weights")}
+    if method is Method.calibrated:
+        if options.totals is None:
+            raise InvalidIndicatorInput("method calibrated needs --totals FILE.csv (size_class,nace_section,enterprises)")
+        totals = read_totals(options.totals)
+        weights_note = {"kind": "calibrated", "method": "post-stratification (Deville & Särndal 1992)",
+                        "cells": "size_class x nace_section", "totals": totals.source,
+                        "totals_sha256": totals.sha256}
+    variants = {"plain": _weights(units, method, totals, None, found)}
+    if options.nonresponse == "reweight" and not_observed.any():
+        variants["nonresponse"] = _weights(units, method, totals, not_observed, found)
+    return variants, weights_note
+
+
+@dataclass
+class _CellBuilder:
+    """The records of one indicator, every breakdown, from what build_adoption prepared (the
+    random generator is shared: indicators draw from it in INDICATORS' order)."""
+
+    units: Units
+    labels: dict[str, np.ndarray]
+    found: np.ndarray
+    variants: dict[str, _Variant]
+    options: BuildOptions
+    method: Method
+    period: str
+    crosses: list[tuple[str, ...]]
+    common: dict[str, Any]
+    rng: np.random.Generator
+    unreachable: np.ndarray = field(init=False)
+    missing_weight: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.unreachable = (self.units.state == STATE_UNREACHABLE).astype(float)
+        self.missing_weight = bool(self.units.provenance.get("weights_missing"))
+
+    def records(self, definition: IndicatorDefinition, task_audit: TaskAudit | None,
+                audit_set: str | None) -> list[IndicatorRecord]:
+        units, options, found = self.units, self.options, self.found
+        within_found = bool(task_audit and definition.task != "website"
+                            and found[task_audit.sample.position].all())
+        use_nr = ("nonresponse" in self.variants and definition.task in TASKS
+                  and (task_audit is None or within_found))
+        phase1, nr_info = self.variants["nonresponse" if use_nr else "plain"]
+        treatment = _treatment(units, definition, use_nr, task_audit is not None, nr_info)
+        rates = theta_draws = None
+        note = None
+        if task_audit is not None:
+            rates = error_rates(self.labels[definition.code], phase1.weight, task_audit.sample,
+                                units.domains["size_class"], units.categories["size_class"],
+                                mode=options.error_rates)
+            theta_draws = rates.draws(options.replicates, self.rng)
+            note = {"set": audit_set, "task": definition.task, "design": task_audit.sample.design,
+                    "audit_strata": task_audit.strata or None, **task_audit.confusion.as_dict(),
+                    "error_rates": rates.as_dict(),
+                    "audit_population": ("enterprises with a found website" if within_found
+                                         else "all enterprises in scope")}
+        mask = found if within_found else np.ones(len(units), dtype=bool)
+        uncorrected = self.method is not Method.naive and definition.task is not None and task_audit is None
+        provenance = {
+            **self.common, "definition": definition.definition,
+            "interval": ("two-phase bootstrap percentile interval (sampling and audit)"
+                         if rates is not None else
+                         "sampling interval (Wilson, Kish effective n): ignores misclassification"),
+            "correction": {"two_phase": note} if note else None,
+            "units_treatment": treatment,
+        }
+        result: list[IndicatorRecord] = []
+        for names in [(), *[(b,) for b in BREAKDOWNS[1:]], *self.crosses]:
+            result += self._breakdown(definition, names, mask, phase1, rates, theta_draws,
+                                      uncorrected, provenance)
+        return result
+
+    def _breakdown(self, definition: IndicatorDefinition, names: tuple[str, ...], mask: np.ndarray,
+                   phase1: Phase1, rates: Any, theta_draws: Any, uncorrected: bool,
+                   provenance: dict[str, Any]) -> list[IndicatorRecord]:
+        """The cells of one breakdown (`names`: its variables; none = the total)."""
+        units, options, method = self.units, self.options, self.method
+        domain, keys = (domain_codes([units.domains[v] for v in names],
+                                     [units.categories[v] for v in names])
+                        if names else (np.zeros(len(units), dtype=np.int64), [()]))
+        try:
+            if rates is not None:
+                cells = corrected_cells(self.labels[definition.code], domain, len(keys), mask, phase1,
+                                        rates, theta_draws, options.alpha, self.rng, method.value)
+            else:
+                cells = naive_cells(self.labels[definition.code], phase1.weight, domain, len(keys),
+                                    options.alpha)
+            error = None
+        # Options and files are checked above; what fails here is one breakdown's data, and
+        # one cell never aborts the build (issue 16 item 3): stored as `failed`.
+        except (IndicatorError, InvalidIndicatorInput, ArithmeticError, ValueError) as exc:
+            cells, error = [None] * len(keys), f"{type(exc).__name__}: {exc}"
+        counts = np.bincount(domain, weights=self.unreachable, minlength=len(keys))
+        return [_record(definition, self.period, method, dict(zip(names, key)), cells[position],
+                        error, options, uncorrected, self.missing_weight,
+                        {**provenance, "unreachable_n": int(counts[position])})
+                for position, key in enumerate(keys)]
 
 
 def _treatment(units: Units, definition: IndicatorDefinition, use_nr: bool, audited: bool,

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ecomstat.indicators.bootstrap import audit_replicates, masked_share_replicates, share_replicates
-from ecomstat.indicators.calibrated_bootstrap import Calibration, calibrated_replicates
+from ecomstat.indicators.calibrated_bootstrap import Calibration, DomainReplicates, calibrated_replicates
 from ecomstat.indicators.errors import InvalidIndicatorInput
 from ecomstat.indicators.methods import Method
 
@@ -148,7 +148,7 @@ def _validate(y: np.ndarray, weights: np.ndarray) -> None:
         raise InvalidIndicatorInput("weights must be positive numbers")
 
 
-def estimate_share(  # noqa: C901 (predates the limit; to split)
+def estimate_share(
     y: Sequence[float] | np.ndarray,
     *,
     weights: Sequence[float] | np.ndarray | None = None,
@@ -179,6 +179,59 @@ def estimate_share(  # noqa: C901 (predates the limit; to split)
     calibration cells and recalibrates each replicate (`indicators.calibrated_bootstrap`).
     """
     method = Method(method)
+    y_a, w_a, mask_a = _checked_inputs(y, weights, audit_population, calibration, replicates, alpha)
+    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+
+    correct = method is not Method.naive and audit is not None
+    if method is Method.corrected and audit is None:
+        raise InvalidIndicatorInput("method 'corrected' needs an audit sample (confusion counts)")
+    if correct:
+        audit.check()  # type: ignore[union-attr]
+        if audit_draws is None:
+            audit_draws = audit_replicates(audit.tp, audit.fn, audit.fp, audit.tn, replicates, rng)  # type: ignore[union-attr]
+        if len(audit_draws[0]) != replicates:
+            raise InvalidIndicatorInput("audit_draws must hold one value per replicate")
+
+    results: dict[Hashable, ShareEstimate] = {}
+    for key, index in _domain_groups(domain, y_a).items():
+        y_d, w_d = y_a[index], w_a[index]
+        p_obs = float(np.sum(w_d * y_d) / np.sum(w_d))
+        masked_correction = correct and mask_a is not None
+        calibrated = None
+        if calibration is not None:
+            in_domain = np.zeros(len(y_a), dtype=bool)
+            in_domain[index] = True
+            calibrated = calibrated_replicates(y_a, in_domain, calibration, replicates, rng,
+                                               mask_a if masked_correction else None)
+        flags: list[str] = []
+        if masked_correction:
+            estimate, star, clipped = _masked_correction(
+                y_d, w_d, mask_a[index], audit, audit_draws, calibrated, replicates, rng)  # type: ignore[index,arg-type]
+            flags += ["clipped"] if clipped else []
+        else:
+            if calibrated is not None:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    p_star = calibrated.y / calibrated.total
+            else:
+                p_star = share_replicates(y_d, w_d, replicates, rng)
+            if correct:
+                estimate, clipped = _corrected(p_obs, audit)  # type: ignore[arg-type]
+                star = rogan_gladen(p_star, *audit_draws)  # type: ignore[misc]
+                flags += ["clipped"] if clipped else []
+            else:
+                if method is not Method.naive:
+                    flags.append("uncorrected")
+                estimate, star = p_obs, p_star
+        results[key] = _share_estimate(estimate, star, flags, len(index), method, p_obs,
+                                       float(np.sum(w_d)), replicates, alpha, min_n, max_cv)
+    return results
+
+
+def _checked_inputs(y: Sequence[float] | np.ndarray, weights: Sequence[float] | np.ndarray | None,
+                    audit_population: Sequence[bool] | np.ndarray | None,
+                    calibration: Calibration | None, replicates: int,
+                    alpha: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """estimate_share's arrays (labels, weights, audit population mask), checked."""
     if replicates < 2:
         raise InvalidIndicatorInput("the bootstrap needs at least 2 replicates")
     if not 0 < alpha < 1:
@@ -191,84 +244,57 @@ def estimate_share(  # noqa: C901 (predates the limit; to split)
         raise InvalidIndicatorInput("audit_population must have one value per unit")
     if calibration is not None and calibration.cells.shape != y_a.shape:
         raise InvalidIndicatorInput("calibration must describe every unit")
-    rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
+    return y_a, w_a, mask_a
 
-    correct = method is not Method.naive and audit is not None
-    if method is Method.corrected and audit is None:
-        raise InvalidIndicatorInput("method 'corrected' needs an audit sample (confusion counts)")
-    if correct:
-        audit.check()  # type: ignore[union-attr]
-        if audit_draws is None:
-            audit_draws = audit_replicates(audit.tp, audit.fn, audit.fp, audit.tn, replicates, rng)  # type: ignore[union-attr]
-        sens_star, spec_star = audit_draws
-        if len(sens_star) != replicates:
-            raise InvalidIndicatorInput("audit_draws must hold one value per replicate")
 
+def _domain_groups(domain: Sequence[Hashable] | np.ndarray | None,
+                   y_a: np.ndarray) -> dict[Hashable, np.ndarray]:
+    """The positions of each domain's units (one group, key None, without a domain)."""
     if domain is None:
-        groups: dict[Hashable, np.ndarray] = {None: np.arange(len(y_a))}
-    else:
-        domain_a = np.asarray(domain)
-        if domain_a.shape != y_a.shape:
-            raise InvalidIndicatorInput("domain must have one value per unit")
-        keys, inverse = np.unique(domain_a, return_inverse=True)
-        order = np.argsort(inverse, kind="stable")
-        bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
-        groups = {keys[i].item() if hasattr(keys[i], "item") else keys[i]: order[bounds[i]:bounds[i + 1]]
-                  for i in range(len(keys))}
+        return {None: np.arange(len(y_a))}
+    domain_a = np.asarray(domain)
+    if domain_a.shape != y_a.shape:
+        raise InvalidIndicatorInput("domain must have one value per unit")
+    keys, inverse = np.unique(domain_a, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.searchsorted(inverse[order], np.arange(len(keys) + 1))
+    return {keys[i].item() if hasattr(keys[i], "item") else keys[i]: order[bounds[i]:bounds[i + 1]]
+            for i in range(len(keys))}
 
-    results: dict[Hashable, ShareEstimate] = {}
-    for key, index in groups.items():
-        y_d, w_d = y_a[index], w_a[index]
-        p_obs = float(np.sum(w_d * y_d) / np.sum(w_d))
-        masked_correction = correct and mask_a is not None
-        calibrated = None
-        if calibration is not None:
-            in_domain = np.zeros(len(y_a), dtype=bool)
-            in_domain[index] = True
-            calibrated = calibrated_replicates(y_a, in_domain, calibration, replicates, rng,
-                                               mask_a if masked_correction else None)
-        if masked_correction:
-            p_star = None
-        elif calibrated is not None:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                p_star = calibrated.y / calibrated.total
-        else:
-            p_star = share_replicates(y_d, w_d, replicates, rng)
-        flags: list[str] = []
-        if masked_correction:
-            m_d = mask_a[index]
-            inside = float(np.sum(w_d * m_d))
-            fraction = inside / float(np.sum(w_d))
-            p_in = float(np.sum(w_d * y_d * m_d) / inside) if inside > 0 else 0.0
-            estimate, clipped = _corrected(p_in, audit)  # type: ignore[arg-type]
-            estimate, clipped = estimate * fraction, clipped and inside > 0
-            if calibrated is not None:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    p_in_star = calibrated.y_masked / calibrated.masked
-                    fraction_star = calibrated.masked / calibrated.total
-            else:
-                p_in_star, fraction_star = masked_share_replicates(y_d, w_d, m_d, replicates, rng)
-            star = fraction_star * np.where(fraction_star > 0, rogan_gladen(p_in_star, sens_star, spec_star), 0.0)
-            flags += ["clipped"] if clipped else []
-        elif correct:
-            estimate, clipped = _corrected(p_obs, audit)  # type: ignore[arg-type]
-            star = rogan_gladen(p_star, sens_star, spec_star)
-            flags += ["clipped"] if clipped else []
-        else:
-            if method is not Method.naive:
-                flags.append("uncorrected")
-            estimate, star = p_obs, p_star  # type: ignore[assignment]
-        se, ci_low, ci_high, unstable = replicate_interval(star, replicates, alpha)
-        if unstable:
-            flags.append("unstable-correction")
-        cv = se / estimate if estimate > 0 and np.isfinite(se) else None
-        n = len(index)
-        if n < min_n:
-            flags.append("low-n")
-        if cv is not None and cv > max_cv:
-            flags.append("high-cv")
-        results[key] = ShareEstimate(
-            estimate=estimate, se=se, ci_low=ci_low, ci_high=ci_high, cv=cv, n=n,
-            method=method.value, flags=flags, observed=p_obs, weighted_n=float(np.sum(w_d)),
-        )
-    return results
+
+def _masked_correction(y_d: np.ndarray, w_d: np.ndarray, m_d: np.ndarray, audit: Confusion,
+                       audit_draws: tuple[np.ndarray, np.ndarray], calibrated: DomainReplicates | None,
+                       replicates: int, rng: np.random.Generator) -> tuple[float, np.ndarray, bool]:
+    """p = f * RG(p_obs | mask) and its replicates, and whether the estimate was clipped."""
+    sens_star, spec_star = audit_draws
+    inside = float(np.sum(w_d * m_d))
+    fraction = inside / float(np.sum(w_d))
+    p_in = float(np.sum(w_d * y_d * m_d) / inside) if inside > 0 else 0.0
+    estimate, clipped = _corrected(p_in, audit)
+    estimate, clipped = estimate * fraction, clipped and inside > 0
+    if calibrated is not None:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p_in_star = calibrated.y_masked / calibrated.masked
+            fraction_star = calibrated.masked / calibrated.total
+    else:
+        p_in_star, fraction_star = masked_share_replicates(y_d, w_d, m_d, replicates, rng)
+    star = fraction_star * np.where(fraction_star > 0, rogan_gladen(p_in_star, sens_star, spec_star), 0.0)
+    return estimate, star, clipped
+
+
+def _share_estimate(estimate: float, star: np.ndarray, flags: list[str], n: int, method: Method,
+                    p_obs: float, weighted_n: float, replicates: int, alpha: float, min_n: int,
+                    max_cv: float) -> ShareEstimate:
+    """One domain's result: the replicates' interval and the flags it earns."""
+    se, ci_low, ci_high, unstable = replicate_interval(star, replicates, alpha)
+    if unstable:
+        flags.append("unstable-correction")
+    cv = se / estimate if estimate > 0 and np.isfinite(se) else None
+    if n < min_n:
+        flags.append("low-n")
+    if cv is not None and cv > max_cv:
+        flags.append("high-cv")
+    return ShareEstimate(
+        estimate=estimate, se=se, ci_low=ci_low, ci_high=ci_high, cv=cv, n=n,
+        method=method.value, flags=flags, observed=p_obs, weighted_n=weighted_n,
+    )

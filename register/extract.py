@@ -227,7 +227,7 @@ def page_priority(url: str) -> int:
     return 1 if path.strip("/") == "" else 2
 
 
-def extract_site_facts(pages: Iterable[Mapping[str, Any]], country: str, domain: str = "") -> SiteFacts:  # noqa: C901 (predates the limit; to split)
+def extract_site_facts(pages: Iterable[Mapping[str, Any]], country: str, domain: str = "") -> SiteFacts:
     """Facts from a site's pages (dicts with url, text, title, links, structured_data).
 
     Names, phones and postcodes are taken from legal pages (imprint, contact, about) and the
@@ -243,66 +243,92 @@ def extract_site_facts(pages: Iterable[Mapping[str, Any]], country: str, domain:
         url = str(page.get("url") or "")
         text = str(page.get("text") or "")[:MAX_TEXT]
         priority = page_priority(url)
-        for match in _VAT_PREFIXED.finditer(text):
-            vat = _valid_vat(match.group(1), match.group(2))
-            if vat:
-                facts.vat_ids.add(vat)
-                facts.evidence_urls.setdefault("vat_id", url)
-        for raw in _keyword_ids(text):
-            value = _national_id(raw, country)
-            if value and value not in facts.vat_ids:
-                facts.company_ids.add(value)
-                facts.evidence_urls.setdefault("company_id", url)
-        for match in _EMAIL.finditer(text):
-            facts.email_domains.add(registered_domain(match.group(1).lower()))
-        for link in page.get("links") or []:
-            href = str(link.get("url") if isinstance(link, Mapping) else link)
-            if href.startswith("mailto:") and "@" in href:
-                facts.email_domains.add(registered_domain(href.split("@", 1)[1].split("?")[0].lower()))
-            elif href.startswith("tel:") and priority <= 1:
-                _add_phone(facts, href[4:], region, url)
-        for node in _walk_structured(page.get("structured_data") or {}):
-            if any(t in _ORG_TYPES for t in _types(node)):
-                name = node.get("name") or node.get("legalName")
-                if isinstance(name, str) and name.strip():
-                    facts.names.insert(0, name.strip())
-                tel = node.get("telephone")
-                if isinstance(tel, str):
-                    _add_phone(facts, tel, region, url)
-                for key in ("vatID", "taxID"):
-                    if isinstance(node.get(key), str):
-                        facts.company_ids.add(compact_id(node[key]))
-            if "postaladdress" in _types(node):
-                facts.addresses.append({k: str(node.get(k) or "") for k in
-                                        ("streetAddress", "postalCode", "addressLocality")})
-                if node.get("postalCode"):
-                    facts.postcodes.add(compact_id(str(node["postalCode"])))
-                    facts.postcode_order.insert(0, compact_id(str(node["postalCode"])))
-                    facts.evidence_urls.setdefault("postcode", url)
-            if node.get("og:site_name"):
-                facts.names.append(str(node["og:site_name"]))
+        _id_facts(facts, text, url, country)
+        _link_facts(facts, page, url, priority, region)
+        _structured_facts(facts, page, url, region)
         if priority <= 1:
-            title = str(page.get("title") or "").strip()
-            if title:
-                facts.names.append(title)
-            if region:
-                for match in phonenumbers.PhoneNumberMatcher(text[:20_000], region):
-                    _add_phone(facts, match.number, None, url)
-            for match in postcode_re.finditer(text[:20_000]):
-                facts.postcodes.add(compact_id(match.group(0)))
-                facts.evidence_urls.setdefault("postcode", url)
-                if priority == 0:
-                    facts.postcode_order.append(compact_id(match.group(0)))
-                if priority == 0 and len(facts.address_snippets) < 5:
-                    start, end = max(0, match.start() - 60), min(len(text), match.end() + 30)
-                    facts.address_snippets.append(" ".join(text[start:end].split()))
-            if priority == 0 or not legal_chunks:
-                legal_chunks.append(text[:LEGAL_CHUNK])
-                facts.evidence_urls.setdefault("address", url)
-                facts.evidence_urls.setdefault("name", url)
+            _legal_page_facts(facts, page, text, url, priority, region, postcode_re, legal_chunks)
     facts.legal_text = " ".join(" ".join(tokens(chunk)) for chunk in legal_chunks[:4])
     facts.names = list(dict.fromkeys(facts.names))
     return facts
+
+
+def _id_facts(facts: SiteFacts, text: str, url: str, country: str) -> None:
+    """VAT ids, national company ids and e-mail domains in a page's text (any page)."""
+    for match in _VAT_PREFIXED.finditer(text):
+        vat = _valid_vat(match.group(1), match.group(2))
+        if vat:
+            facts.vat_ids.add(vat)
+            facts.evidence_urls.setdefault("vat_id", url)
+    for raw in _keyword_ids(text):
+        value = _national_id(raw, country)
+        if value and value not in facts.vat_ids:
+            facts.company_ids.add(value)
+            facts.evidence_urls.setdefault("company_id", url)
+    for match in _EMAIL.finditer(text):
+        facts.email_domains.add(registered_domain(match.group(1).lower()))
+
+
+def _link_facts(facts: SiteFacts, page: Mapping[str, Any], url: str, priority: int,
+                region: str | None) -> None:
+    """mailto: domains (any page) and tel: numbers (legal and home pages)."""
+    for link in page.get("links") or []:
+        href = str(link.get("url") if isinstance(link, Mapping) else link)
+        if href.startswith("mailto:") and "@" in href:
+            facts.email_domains.add(registered_domain(href.split("@", 1)[1].split("?")[0].lower()))
+        elif href.startswith("tel:") and priority <= 1:
+            _add_phone(facts, href[4:], region, url)
+
+
+def _structured_facts(facts: SiteFacts, page: Mapping[str, Any], url: str,
+                      region: str | None) -> None:
+    """Organisation names, phones and ids, postal addresses and site names in the page's
+    structured data."""
+    for node in _walk_structured(page.get("structured_data") or {}):
+        if any(t in _ORG_TYPES for t in _types(node)):
+            name = node.get("name") or node.get("legalName")
+            if isinstance(name, str) and name.strip():
+                facts.names.insert(0, name.strip())
+            tel = node.get("telephone")
+            if isinstance(tel, str):
+                _add_phone(facts, tel, region, url)
+            for key in ("vatID", "taxID"):
+                if isinstance(node.get(key), str):
+                    facts.company_ids.add(compact_id(node[key]))
+        if "postaladdress" in _types(node):
+            facts.addresses.append({k: str(node.get(k) or "") for k in
+                                    ("streetAddress", "postalCode", "addressLocality")})
+            if node.get("postalCode"):
+                facts.postcodes.add(compact_id(str(node["postalCode"])))
+                facts.postcode_order.insert(0, compact_id(str(node["postalCode"])))
+                facts.evidence_urls.setdefault("postcode", url)
+        if node.get("og:site_name"):
+            facts.names.append(str(node["og:site_name"]))
+
+
+def _legal_page_facts(facts: SiteFacts, page: Mapping[str, Any], text: str, url: str,
+                      priority: int, region: str | None, postcode_re: re.Pattern[str],
+                      legal_chunks: list[str]) -> None:
+    """A legal page's (priority 0) or the home page's (1) title, phones, postcodes, address
+    snippets, and text for the name and address comparisons (`legal_chunks`)."""
+    title = str(page.get("title") or "").strip()
+    if title:
+        facts.names.append(title)
+    if region:
+        for match in phonenumbers.PhoneNumberMatcher(text[:20_000], region):
+            _add_phone(facts, match.number, None, url)
+    for match in postcode_re.finditer(text[:20_000]):
+        facts.postcodes.add(compact_id(match.group(0)))
+        facts.evidence_urls.setdefault("postcode", url)
+        if priority == 0:
+            facts.postcode_order.append(compact_id(match.group(0)))
+        if priority == 0 and len(facts.address_snippets) < 5:
+            start, end = max(0, match.start() - 60), min(len(text), match.end() + 30)
+            facts.address_snippets.append(" ".join(text[start:end].split()))
+    if priority == 0 or not legal_chunks:
+        legal_chunks.append(text[:LEGAL_CHUNK])
+        facts.evidence_urls.setdefault("address", url)
+        facts.evidence_urls.setdefault("name", url)
 
 
 def _add_phone(facts: SiteFacts, raw: Any, region: str | None, url: str) -> None:

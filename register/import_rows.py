@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -144,7 +144,7 @@ def records_of(
         yield start, raw
 
 
-def validated_batches(  # noqa: C901 (predates the limit; to split)
+def validated_batches(
     rows: RowSource, layout: HeaderLayout, mapping: ColumnMapping, batch_size: int, tally: Tally
 ) -> Iterator[Batch]:
     """Batches of valid rows while all rows so far are valid; after the first problem, batches
@@ -169,13 +169,8 @@ def validated_batches(  # noqa: C901 (predates the limit; to split)
             if not (raw[0] or any(raw)):  # blank, or only delimiters (spreadsheets end so)
                 continue
             count += 1
-            if len(raw) != width:
-                if len(raw) < width or any(cell.strip() for cell in raw[width:]):
-                    tally.bad_rows += 1
-                    tally.add(source, start_line, None,
-                              f"has {len(raw)} fields, the header has {width}")
-                    continue
-                del raw[width:]  # empty fields after the last column (trailing delimiters)
+            if len(raw) != width and not _fits(raw, width, start_line, source, tally):
+                continue
             result = fast(raw)
             if result is not None:
                 record, site = result
@@ -183,19 +178,10 @@ def validated_batches(  # noqa: C901 (predates the limit; to split)
                 if seen(ident, start_line) != start_line:
                     result = None  # a duplicate id: the full path below names both lines
             if result is None:
-                full, website, problems = validator(raw)
-                ident = full["id"]
-                if ident:
-                    first = seen(ident, start_line)
-                    if first != start_line:
-                        problems.append(("id", f"duplicate id {ident!r} (first on line {first})"))
-                if problems:
-                    tally.bad_rows += 1
-                    for column, message in problems:
-                        tally.add(source, start_line, labels[column], message)
+                checked = _full_check(validator, raw, start_line, seen, tally, source, labels)
+                if checked is None:
                     continue
-                record = record_tuple(full)
-                site = (website.url, website.domain) if website is not None else None
+                record, site, ident = checked
             if tally.problems:  # nothing will be written; validate on to report every problem
                 if count % batch_size == 0:
                     yield Batch([], [], position(), False)
@@ -211,3 +197,34 @@ def validated_batches(  # noqa: C901 (predates the limit; to split)
     if tally.problems:
         records, websites = [], []
     yield Batch(records, websites, rows.size, True)
+
+
+def _fits(raw: list[str], width: int, line: int, source: str, tally: Tally) -> bool:
+    """A row with more or fewer fields than the header: True (trimmed in place) when the extra
+    fields are empty, as trailing delimiters leave them; else counted as a bad row."""
+    if len(raw) < width or any(cell.strip() for cell in raw[width:]):
+        tally.bad_rows += 1
+        tally.add(source, line, None, f"has {len(raw)} fields, the header has {width}")
+        return False
+    del raw[width:]  # empty fields after the last column (trailing delimiters)
+    return True
+
+
+def _full_check(validator: RowValidator, raw: list[str], line: int,
+                seen: Callable[[str, int], int], tally: Tally, source: str,
+                labels: dict[str, str]) -> tuple[tuple[Any, ...], tuple[str, str] | None, str] | None:
+    """A row the fast path declined, through the full validator, which words its problems:
+    (record, (site root, domain) or None, id), or None when the row has problems (in `tally`)."""
+    full, website, problems = validator(raw)
+    ident = full["id"]
+    if ident:
+        first = seen(ident, line)
+        if first != line:
+            problems.append(("id", f"duplicate id {ident!r} (first on line {first})"))
+    if problems:
+        tally.bad_rows += 1
+        for column, message in problems:
+            tally.add(source, line, labels[column], message)
+        return None
+    site = (website.url, website.domain) if website is not None else None
+    return record_tuple(full), site, ident

@@ -76,7 +76,7 @@ def _initials(words: list[str] | tuple[str, ...]) -> str:
     return "".join(w[0] for w in words)
 
 
-def _one_spelling(spelling: str, country: str, country_words: frozenset[str],  # noqa: C901 (predates the limit; to split)
+def _one_spelling(spelling: str, country: str, country_words: frozenset[str],
                   country_name: str) -> list[tuple[str, str]]:
     core_t, legal = split_legal_forms(spelling, country)
     core = list(core_t)
@@ -85,6 +85,14 @@ def _one_spelling(spelling: str, country: str, country_words: frozenset[str],  #
     content = [t for t in core if t not in FILLER] or core
     specific = [t for t in content if t not in GENERIC] or content
     local = [t for t in specific if t not in country_words] or specific
+    return (_word_labels(core, content, specific, local, legal)
+            + _spelling_labels(spelling, core, country)
+            + _suffix_labels(core, content, specific, legal, country, country_name))
+
+
+def _word_labels(core: list[str], content: list[str], specific: list[str], local: list[str],
+                 legal: list[str]) -> list[tuple[str, str]]:
+    """The name's words joined, in part, and their initials."""
     out = [("full", "".join(core)), ("full-h", "-".join(core)),
            ("content", "".join(content)), ("content-h", "-".join(content)),
            ("specific", "".join(specific)), ("specific-h", "-".join(specific)),
@@ -101,6 +109,12 @@ def _one_spelling(spelling: str, country: str, country_words: frozenset[str],  #
         out += [("acr-all", _initials(core)), ("acr-content", _initials(content)),
                 ("acr-specific", _initials(specific)),
                 ("acr-legal", _initials(core) + "".join(_initials(tokens(f)) for f in legal))]
+    return out
+
+
+def _spelling_labels(spelling: str, core: list[str], country: str) -> list[tuple[str, str]]:
+    """Labels from the spelling as written: its camelCase parts, `&` as a word."""
+    out = []
     camel = _camel_parts(spelling, core)
     if len(camel) > len(core) and len(camel) > 1:
         out += [("camel-acr", _initials([p for p in camel if p not in FILLER])),
@@ -109,6 +123,14 @@ def _one_spelling(spelling: str, country: str, country_words: frozenset[str],  #
         conjunction = _AND.get(country, "and")
         for word in dict.fromkeys((conjunction, "and")):
             out.append(("and", "".join(tokens(spelling.replace("&", f" {word} "))[: len(core) + 1])))
+    return out
+
+
+def _suffix_labels(core: list[str], content: list[str], specific: list[str],
+                   legal: list[str], country: str,
+                   country_name: str) -> list[tuple[str, str]]:
+    """The name with a legal form, group or corporate word, or its country added."""
+    out = []
     base = "".join(specific)
     if legal:
         out.append(("with-form", "".join(core) + "".join(tokens(legal[-1]))))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,14 +277,35 @@ def scan_haystack(doc: PageDoc) -> HayScan:
     return FINGERPRINTS.scan(haystack(doc))
 
 
-def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: C901 (predates the limit; to split)
+def extract_signals(doc: PageDoc, text_words: list[str] | None = None,
                     hay_scan: HayScan | None = None) -> list[Signal]:
     """Every signal that fired on the page, strongest evidence first within each kind.
     `text_words` (`tokens(doc.text)`, see `words.page_words`) and `hay_scan` (`scan_haystack`)
     are passed when the caller has them already."""
     signals: list[Signal] = []
     add = signals.append
+    _structured_data_signals(doc, add)
 
+    hay_found, hay_words = scan_haystack(doc) if hay_scan is None else hay_scan
+    text_words = tokens(doc.text) if text_words is None else text_words
+    for name, fingerprint in table_hits(SHOP_PLATFORMS, hay_found, hay_words)[:1]:
+        add(Signal("platform", 1.0, f"{name} ({fingerprint})"))
+
+    short_anchors, anchor_words = _cart_link_signals(doc, add)
+    clickable, clickable_words = _cart_control_signals(doc, add)
+    _price_signals(doc, add)
+    _payment_signals(doc, add, hay_found, hay_words)
+    _wording_signals(doc, add, text_words, short_anchors, anchor_words, clickable, clickable_words)
+    return signals
+
+
+# The parts of extract_signals, in the order their signals are added; each calls `add` with the
+# signals it finds.
+_Add = Callable[[Signal], None]
+
+
+def _structured_data_signals(doc: PageDoc, add: _Add) -> None:
+    """schema.org (JSON-LD, microdata) product, offer and article types; Open Graph types."""
     types = _schema_types(doc.jsonld)
     product_nodes = [(t, n) for t, n in types if PRODUCT_TYPES.match(t)]
     micro = [t.rsplit("/", 1)[-1] for t in doc.itemtypes]
@@ -305,11 +327,10 @@ def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: 
     if og_type == "article" or "article:published_time" in doc.meta:
         add(Signal("og_article", 1.0, f"og:type={og_type or 'article:published_time'}"))
 
-    hay_found, hay_words = scan_haystack(doc) if hay_scan is None else hay_scan
-    text_words = tokens(doc.text) if text_words is None else text_words
-    for name, fingerprint in table_hits(SHOP_PLATFORMS, hay_found, hay_words)[:1]:
-        add(Signal("platform", 1.0, f"{name} ({fingerprint})"))
 
+def _cart_link_signals(doc: PageDoc, add: _Add) -> tuple[str, list[str]]:
+    """Cart links (by their text, then by their path); returns the short anchor texts joined
+    and their tokens, which the wording signals reuse."""
     short_anchors = " | ".join(link.text for link in doc.links if 0 < len(link.text) < 40)
     # Each text tokenised once for all lexicons. Texts joined by " | " tokenise (and
     # lower-case) part by part, so the tokens of the joined "actions" are the parts' tokens.
@@ -322,7 +343,12 @@ def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: 
         line_start = paths.rfind("\n", 0, match.start()) + 1
         line_end = paths.find("\n", match.end())
         add(Signal("cart_url", 1.0, paths[line_start : line_end if line_end >= 0 else None]))
+    return short_anchors, anchor_words
 
+
+def _cart_control_signals(doc: PageDoc, add: _Add) -> tuple[list[str], list[str]]:
+    """Add-to-cart buttons, cart forms and cart form fields; returns the clickable texts and
+    their tokens, which the wording signals reuse."""
     clickable = doc.buttons + [b for form in doc.forms for b in form.buttons]
     clickable_words = tokens(" | ".join(clickable))
     buttons = add_to_cart_buttons(clickable, clickable_words)
@@ -335,7 +361,10 @@ def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: 
     fields = [f for form in doc.forms for f in form.fields if CART_FIELDS.match(f)]
     if fields:
         add(Signal("cart_fields", 1.0, f"form fields {', '.join(sorted(set(fields))[:4])}"))
+    return clickable, clickable_words
 
+
+def _price_signals(doc: PageDoc, add: _Add) -> None:
     prices = find_prices(doc.text)
     if prices:
         parsed = Price.fromstring(prices[0])
@@ -343,6 +372,10 @@ def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: 
         add(Signal("prices", min(math.log1p(len(prices)) / math.log1p(30), 1.0),
                    f"{len(prices)} prices, e.g. {shown}"))
 
+
+def _payment_signals(doc: PageDoc, add: _Add, hay_found: set[str],
+                     hay_words: set[str]) -> None:
+    """Payment providers and booking engines."""
     # Payments are looked for in the haystack and the page footer. Scanning the two apart is
     # the same as scanning them joined by a newline: no fingerprint contains one.
     footer_found, footer_words = FINGERPRINTS.scan(doc.text[-6000:].lower())
@@ -355,6 +388,11 @@ def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: 
     if engines:
         add(Signal("booking_engine", 1.0, f"{engines[0][0]} ({engines[0][1]})"))
 
+
+def _wording_signals(doc: PageDoc, add: _Add, text_words: list[str], short_anchors: str,
+                     anchor_words: list[str], clickable: list[str],
+                     clickable_words: list[str]) -> None:
+    """Order phrases, shop terms, account links, article meta tags, and the page's size."""
     actions = short_anchors + " | " + " | ".join(clickable) + " | " + doc.title
     if phrase := ORDER_PHRASES.first(anchor_words + clickable_words + tokens(doc.title)):
         add(Signal("order_phrase", 1.0, snippet(actions, phrase, 20)))
@@ -372,7 +410,6 @@ def extract_signals(doc: PageDoc, text_words: list[str] | None = None,  # noqa: 
                f"{len(doc.text)} characters of text"))
     add(Signal("n_links", min(math.log1p(len(doc.links)) / math.log1p(1500), 1.0),
                f"{len(doc.links)} links"))
-    return signals
 
 
 def signal_features(signals: list[Signal]) -> list[float]:

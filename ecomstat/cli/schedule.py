@@ -1,8 +1,8 @@
-"""`ecomstat schedule ...`: crawl campaigns on cron, and `ecomstat scheduler start`."""
+"""`ecomstat schedule ...`: crawl campaigns on cron (the service that runs them:
+`ecomstat scheduler start`, in `scheduler_service.py`)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from types import ModuleType
 
 app = typer.Typer(help="Crawl campaigns: what to run, when, and what happened.", no_args_is_help=True)
-service_app = typer.Typer(help="The scheduler service that runs the campaigns.", no_args_is_help=True)
 
 
 def _campaigns() -> ModuleType:
@@ -39,6 +38,7 @@ def add(
     command: Annotated[Optional[str], typer.Option(help="Program run by the `command` step.")] = None,
     indicators_method: Annotated[Optional[str], typer.Option(help="Method of the `indicators` step: naive | corrected | calibrated (default naive).")] = None,
     audit_set: Annotated[Optional[str], typer.Option(help="Audit set of the `indicators` step (default: the latest imported).")] = None,
+    wave: Annotated[Optional[str], typer.Option(help="Wave of each run's steps: a wave (2026Q4) or a pattern of the fire time in ECOMSTAT_TIMEZONE: {year}Q{quarter}, {year}-{month:02} (fields year, quarter, month, day, week, half). Default: each step's own (docs/waves.md).")] = None,
 ) -> None:
     """Add a campaign: a cron trigger (read in ECOMSTAT_TIMEZONE, default UTC; @daily, @hourly,
     @weekly, @monthly, @yearly accepted) and the steps it runs, each once, in pipeline order."""
@@ -46,7 +46,7 @@ def add(
     from ecomstat.scheduler.campaigns import CampaignSpec
 
     spec = CampaignSpec(name, cron, steps.split(","), select, max_pages, retries, retry_delay, step_timeout, command,
-                        indicators_method=indicators_method, audit_set=audit_set)
+                        indicators_method=indicators_method, audit_set=audit_set, wave=wave)
     campaign = _campaigns().add(st.engine(), st.settings.database_url, spec)
     typer.echo(f"added campaign {campaign.name}: {campaign.cron} -> {', '.join(campaign.steps)}")
 
@@ -65,13 +65,14 @@ def edit(
     command: Annotated[Optional[str], typer.Option(help="Program run by the `command` step.")] = None,
     indicators_method: Annotated[Optional[str], typer.Option(help="Method of the `indicators` step: naive | corrected | calibrated.")] = None,
     audit_set: Annotated[Optional[str], typer.Option(help="Audit set of the `indicators` step.")] = None,
+    wave: Annotated[Optional[str], typer.Option(help="New wave rule (see `schedule add --help`); \"\" drops it.")] = None,
 ) -> None:
     """Change a campaign in place (only the options given); its run history stays."""
     st = state(ctx)
     given = {"cron": cron, "steps": steps.split(",") if steps is not None else None,
              "selection": select, "max_pages": max_pages, "retries": retries,
              "retry_delay": retry_delay, "step_timeout": step_timeout, "command": command,
-             "indicators_method": indicators_method, "audit_set": audit_set}
+             "indicators_method": indicators_method, "audit_set": audit_set, "wave": wave}
     changes = {key: value for key, value in given.items() if value is not None}
     if not changes:
         from ecomstat.scheduler.errors import InvalidCampaign
@@ -82,7 +83,7 @@ def edit(
 
 
 LIST_COLUMNS = ["name", "cron", "timezone", "steps", "select", "state", "scheduler", "next_run",
-                "last_run", "last_status", "last_skipped", "skip_reason"]
+                "last_run", "last_status", "last_skipped", "skip_reason", "wave"]
 
 
 @app.command("list")
@@ -102,7 +103,8 @@ def list_(ctx: typer.Context, fmt: Annotated[OutputFormat, typer.Option("--forma
          service.describe(), s.next_run,
          s.last_run.started_at if s.last_run else None, s.last_run.status if s.last_run else None,
          s.last_skipped.scheduled_for if s.last_skipped else None,
-         s.last_skipped.error if s.last_skipped else None)
+         s.last_skipped.error if s.last_skipped else None,
+         (s.campaign.options or {}).get("wave"))
         for s in _campaigns().status(engine)
     ]
     emit_rows(LIST_COLUMNS, rows, fmt)
@@ -167,6 +169,7 @@ def history(
         for campaign_name, run in entries:
             emit_json_line({
                 "campaign": campaign_name, "run": run.id, "status": run.status, "trigger": run.trigger,
+                "wave": run.wave,
                 "scheduled_for": run.scheduled_for, "started_at": run.started_at,
                 "finished_at": run.finished_at, "error": run.error,
                 "steps": [{k: v for k, v in s.items() if k != "output"} for s in run.steps or []],
@@ -176,10 +179,11 @@ def history(
     rows = [
         (campaign_name, run.id, run.trigger, run.status, run.started_at, run.finished_at,
          "; ".join(_step_text(s, crawls.get(run.id, [])) for s in run.steps or []),
-         run.error)
+         run.error, run.wave)
         for campaign_name, run in entries
     ]
-    emit_rows(["campaign", "run", "trigger", "status", "started", "finished", "steps", "error"], rows, fmt)
+    emit_rows(["campaign", "run", "trigger", "status", "started", "finished", "steps", "error", "wave"],
+              rows, fmt)
 
 
 def _step_text(step: dict[str, Any], crawls: Sequence[Any] = ()) -> str:
@@ -193,14 +197,3 @@ def _step_text(step: dict[str, Any], crawls: Sequence[Any] = ()) -> str:
                  f"{live['sites_total']} sites, {live['pages']} pages, "
                  f"{live['pages_per_second']} pages/s (ecomstat crawl show {live['run_id']})"]
     return f"{step['step']}={step['status']}({', '.join(parts)})"
-
-
-@service_app.command("start")
-def start(ctx: typer.Context) -> None:
-    """Run the scheduler service until SIGTERM/Ctrl-C (runs campaigns on their cron triggers)."""
-    from ecomstat.scheduler.service import SchedulerService
-
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    st = state(ctx)
-    st.engine()
-    SchedulerService(st.settings).run()
