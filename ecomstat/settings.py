@@ -7,6 +7,7 @@ test), the environment, then `DEFAULTS`. Components read typed values with `geti
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from pathlib import Path
@@ -79,15 +80,46 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_SHUTDOWN_GRACE_SECONDS": 30,  # s a step has after SIGTERM before it is killed
     "ECOMSTAT_TIMEZONE": "UTC",  # zoneinfo name the campaigns' cron expressions are read in
     "ECOMSTAT_SCHEDULER_HEARTBEAT_SECONDS": 5.0,  # the scheduler service's heartbeat interval
+    # days the rows of stopped or dead scheduler services are kept (each host's latest is
+    # always kept); pruned when a scheduler starts; 0 keeps them all
+    "ECOMSTAT_SCHEDULER_INSTANCE_RETENTION_DAYS": 30,
+    # tests only: a file holding the scheduler service's current time (epoch seconds), which
+    # the test moves to fire campaigns; empty = the system clock
+    "ECOMSTAT_SCHEDULER_CLOCK": "",
     # crawl operations: crawl processes write their live figures and heartbeat this often; a
     # process (crawl or scheduler) is dead after this many missed heartbeats
     "ECOMSTAT_LIVE_STATS_SECONDS": 5.0,
     "ECOMSTAT_HEARTBEAT_MISSES": 3,
+    # web application (`ecomstat serve`)
+    "ECOMSTAT_WEB_SESSION_HOURS": 12.0,  # a sign-in lasts this long, then the user signs in again
+    # the site is served over https (by uvicorn or a reverse proxy): cookies get the Secure flag
+    # and responses a Strict-Transport-Security header
+    "ECOMSTAT_WEB_HTTPS": False,
+    "ECOMSTAT_WEB_PASSWORD_MIN_LENGTH": 10,  # shortest password `user add` and the admin page take
+    "ECOMSTAT_WEB_LOGIN_MAX_FAILURES": 5,  # failed sign-ins per user name in the window, then 429
+    "ECOMSTAT_WEB_LOGIN_MAX_FAILURES_PER_ADDRESS": 20,  # failed sign-ins per client address
+    "ECOMSTAT_WEB_LOGIN_WINDOW_SECONDS": 900,  # window of the two limits above (s)
+    # single sign-on behind a reverse proxy: the request header naming the signed-in user (e.g.
+    # X-Remote-User); empty = off. Honoured only from ECOMSTAT_WEB_TRUSTED_PROXIES
+    "ECOMSTAT_WEB_TRUSTED_USER_HEADER": "",
+    # comma-separated addresses or networks (127.0.0.1, 10.0.0.0/8) of reverse proxies whose
+    # user header and X-Forwarded-For are believed
+    "ECOMSTAT_WEB_TRUSTED_PROXIES": "",
+    "ECOMSTAT_WEB_MAX_BODY_BYTES": 10 * 1024 * 1024,  # largest request body (form) accepted
+    "ECOMSTAT_WEB_SQL_ROWS": 500,  # rows the SQL console shows (the download has them all)
+    # folder holding the mobile-data input files (cell sites, population grid) named in the
+    # stored SDG 9.c.1 values: the coverage page redraws its grid map from them; empty = no map
+    "ECOMSTAT_MOBILE_DATA_DIR": "",
+    "ECOMSTAT_WEB_MAP_MAX_CELLS": 20000,  # grid cells drawn on the map; more are merged into squares
     # indicators
     "ECOMSTAT_BOOTSTRAP_REPLICATES": 1000,  # bootstrap replicates (`indicators build`)
     "ECOMSTAT_RANDOM_STATE": 0,  # bootstrap seed (same inputs, same intervals)
     "ECOMSTAT_MIN_CELL_N": 20,  # cells with fewer units are suppressed
     "ECOMSTAT_MAX_CELL_CV": 0.35,  # cells with a larger coefficient of variation: high-cv
+    # drift between waves (`ecomstat waves drift`, docs/waves.md)
+    "ECOMSTAT_DRIFT_PSI_WARN": 0.1,  # population stability index from here: moderate shift (Siddiqi 2006)
+    "ECOMSTAT_DRIFT_PSI_ALERT": 0.25,  # population stability index above this: major shift (Siddiqi 2006)
+    "ECOMSTAT_DRIFT_MIN_GROUP": 100,  # a group with fewer units in either wave is not judged
     # mobile-data indicators (SDG 9.c.1 coverage, SDG 17.8.1 internet use)
     "ECOMSTAT_COVERAGE_POPULATION_COLUMN": "population",  # population column of the grid file
     "ECOMSTAT_COVERAGE_DEFAULT_RANGE_M": 0.0,  # range of cells with 0/empty range (0: none)
@@ -154,9 +186,14 @@ class Settings(Mapping[str, Any]):
 
     def getfloat(self, name: str) -> float:
         try:
-            return float(self[name])
+            value = float(self[name])
         except (TypeError, ValueError):
             raise ConfigurationError(f"{name} must be a number, got {self[name]!r}") from None
+        # NaN compares False (a NaN threshold silently labels nothing) and infinity overflows
+        # sums and JSON: no setting means either (issue 12 item 5)
+        if not math.isfinite(value):
+            raise ConfigurationError(f"{name}: {self[name]} is not a finite number")
+        return value
 
     def getlist(self, name: str) -> list[str]:
         value = self[name]

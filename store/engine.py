@@ -84,6 +84,9 @@ def parse_url(url: str) -> URL:
     if backend not in _BACKENDS:
         raise DatabaseUrlError(f"unknown scheme {parsed.drivername!r} in database URL "
                                f"{mask_url(text)!r} ({URL_HINT})")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise DatabaseUrlError(f"malformed database URL {mask_url(text)!r}: port {parsed.port} is "
+                               f"not between 1 and 65535 ({URL_HINT})")
     if backend == "sqlite" and (parsed.host or parsed.username or parsed.port):
         # sqlite://x.db (two slashes) names a host: SQLAlchemy would refuse it at first connect
         raise DatabaseUrlError(f"malformed SQLite URL {mask_url(text)!r} "

@@ -9,7 +9,13 @@ Rule (README "Database, queries and exports"):
   `FOR UPDATE/SHARE`), and no call of a server function that reads or writes files, runs SQL
   text, sleeps, signals backends, changes settings, takes locks or reaches the network. The
   PostgreSQL `pg_*` namespace is refused as a whole except for a short list of harmless
-  size/type/definition helpers: an allowlist where the dangerous functions live.
+  size/type/definition helpers: an allowlist where the dangerous functions live. Likewise the
+  PostgreSQL `pg_*` relations but those describing the schema (`pg_tables`, `pg_class`, ...):
+  the others read server files (`pg_hba_file_rules`), password hashes or other sessions' SQL.
+- The web application's tables (`web_*`: users, password hashes, sessions) are refused on both
+  databases: its SQL console runs on the server's own URL.
+- PostgreSQL names written as U&"..." are refused before parsing: sqlglot reads them as
+  `U & "..."`, so the check would see another name than the server.
 - What then runs is sqlglot's rendering of the checked tree, not the user's text: a parser
   difference (a quote or comment sqlglot reads otherwise than the server) cannot smuggle in
   a second statement or a call the check did not see.
@@ -26,6 +32,7 @@ import re
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, SqlglotError
+from sqlglot.tokens import TokenType
 
 from ecomstat.store.errors import ReadOnlyViolation
 
@@ -67,6 +74,25 @@ _DENIED = re.compile(
 )
 
 
+# PostgreSQL's pg_* relations an economist may read: the schema's own description. The others
+# are refused (an owner's or superuser's URL reads them): pg_authid/pg_shadow (password hashes),
+# pg_file_settings, pg_hba_file_rules, pg_ident_file_mappings (server files read on each
+# SELECT), pg_settings and pg_config (server paths, like current_setting), pg_stat_activity
+# (other sessions' SQL), pg_largeobject (server files imported with lo_import), pg_user_mapping*
+# and pg_subscription (other servers' passwords). An allowlist, like _PG_ALLOWED.
+_PG_RELATIONS_ALLOWED = frozenset({
+    "pg_tables", "pg_views", "pg_matviews", "pg_indexes", "pg_sequences", "pg_class",
+    "pg_namespace", "pg_attribute", "pg_attrdef", "pg_type", "pg_description", "pg_constraint",
+    "pg_index", "pg_inherits", "pg_am", "pg_collation", "pg_enum", "pg_range", "pg_stats",
+})
+
+
+# The web application's own tables (`ecomstat serve`: web_user's password hashes, web_session's
+# CSRF tokens, web_login_failure's client addresses): its SQL console runs economists' SQL on
+# the server's own URL, so they are refused by name whatever the URL's role may read.
+_APP_SECRETS_PREFIX = "web_"
+
+
 class ForbiddenStatement(ReadOnlyViolation):
     """The statement is not one plain SELECT; nothing was run."""
 
@@ -96,6 +122,37 @@ def _first_keyword(sql: str, dialect: str) -> str:
     return tokens[0].text.upper() if tokens else "this statement"
 
 
+def _unicode_escaped_identifier(sql: str, dialect: str) -> bool:
+    """Whether `sql` writes an identifier as U&"..." (PostgreSQL): sqlglot reads it as `U & "..."`
+    and would check (and run) another name than the server reads, e.g. U&"\\0070g_sleep"."""
+    if dialect != "postgres":
+        return False
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(sql)
+    except SqlglotError:
+        return False  # the parser refuses it below
+    for u, amp, ident in zip(tokens, tokens[1:], tokens[2:]):
+        if (u.text.upper() == "U" and amp.token_type is TokenType.AMP
+                and ident.token_type is TokenType.IDENTIFIER
+                and amp.start == u.end + 1 and ident.start == amp.end + 1):
+            return True
+    return False
+
+
+def _refused_relation(node: exp.Table, dialect: str) -> str | None:
+    """Why `node` may not be read: a table of the web application (_APP_SECRETS_PREFIX) or a
+    PostgreSQL system relation not in _PG_RELATIONS_ALLOWED; None when it may."""
+    if not isinstance(node.this, exp.Identifier):
+        return None  # a table function (FROM pg_ls_dir(...)) is a function: checked as one
+    name = node.name.lower()  # SQLite folds every name; PostgreSQL unquoted ones
+    if name.startswith(_APP_SECRETS_PREFIX):
+        return (f"the web application's table {name} (users, password hashes, sessions, "
+                "sign-in failures)")
+    if dialect == "postgres" and name.startswith("pg_") and name not in _PG_RELATIONS_ALLOWED:
+        return f"the server catalog {name} (server files, passwords or other sessions)"
+    return None
+
+
 def check_select(sql: str, dialect: str) -> str:
     """Refuse anything but one plain SELECT; return the SQL to run (the checked tree)."""
     try:
@@ -109,6 +166,9 @@ def _check(sql: str, dialect: str) -> str:
         raise ValueError(f"unknown SQL dialect {dialect!r}")
     if not sql.strip():
         raise ForbiddenStatement("the SQL statement is empty")
+    if _unicode_escaped_identifier(sql, dialect):
+        raise ForbiddenStatement('ecomstat query refuses Unicode-escaped names (U&"..."): '
+                                 "write the name as it is")
     try:
         trees = [t for t in sqlglot.parse(sql, read=dialect) if t is not None]
     except SqlglotError as exc:
@@ -133,6 +193,8 @@ def _check(sql: str, dialect: str) -> str:
             raise ForbiddenStatement(f"ecomstat query is read-only, refused: {what}")
         if isinstance(node, (exp.Placeholder, exp.Parameter)):
             raise ForbiddenStatement("ecomstat query takes no bind parameters; write the values")
+        if isinstance(node, exp.Table) and (relation := _refused_relation(node, dialect)):
+            raise ForbiddenStatement(f"ecomstat query refuses {relation}")
         if isinstance(node, exp.Func):
             refused = sorted(n for n in _function_names(node, dialect) if _refused_function(n))
             if refused:

@@ -29,6 +29,8 @@ PG_SOCKET_DIR = os.environ.get("ECOMSTAT_TEST_PG_SOCKET_DIR", "/var/run/postgres
     ("postgresql:db", "malformed database URL"),
     ("sqlite://x.db", "malformed SQLite URL"),
     ("postgresql://u@h:port/db", "malformed database URL"),
+    ("postgresql://u@h:99999/db", "port 99999 is not between 1 and 65535"),
+    ("postgresql://u@h:0/db", "port 0 is not between"),
     ("  ", "empty"),
 ])
 def test_malformed_urls_are_bad_input(url: str, says: str) -> None:
