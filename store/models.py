@@ -304,11 +304,14 @@ class IndicatorValue(Base):
 
 class ValidationFinding(Base):
     __tablename__ = "validation_finding"
+    # issue 17 item 1 (migration 0009): one finding per wave, enterprise and field; a later
+    # wave's validation writes its own rows and never changes an earlier wave's
     __table_args__ = (
-        UniqueConstraint("enterprise_id", "field", name="uq_validation_finding_field"),
+        UniqueConstraint("wave", "enterprise_id", "field", name="uq_validation_finding_wave_field"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave: Mapped[str] = mapped_column(String(20))
     enterprise_id: Mapped[str] = mapped_column(ForeignKey("enterprise.id", ondelete="CASCADE"))
     website_id: Mapped[int | None] = mapped_column(ForeignKey("website.id", ondelete="SET NULL"))
     field: Mapped[str] = mapped_column(String(40))  # website | address | postcode | phone | ...
@@ -362,6 +365,8 @@ class CampaignRun(Base):
     pid: Mapped[int | None] = mapped_column(Integer)
     scheduled_for: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     heartbeat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # the wave its steps worked in, from the campaign's wave rule (migration 0009; None: no rule)
+    wave: Mapped[str | None] = mapped_column(String(20))
 
 
 # APScheduler 3's SQLAlchemyJobStore table, declared here so that Alembic owns every table in the
@@ -537,7 +542,117 @@ class SchedulerInstance(Base):
 # --- web application users (migration 0008, issue 18 item 1) ---
 
 
+class WebUser(Base):
+    """A user of `ecomstat serve`: a name, one of the cumulative roles (economist < register <
+    operator < admin) and a password hash that carries its own parameters (`scrypt$n=..`), so
+    they can be raised later and old hashes still verify."""
+
+    __tablename__ = "web_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in browser. Only the SHA-256 of the cookie's token is stored, so a copy of the
+    database does not let anyone sign in; `csrf_token` is what the session's forms must send."""
+
+    __tablename__ = "web_session"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("web_user.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    client: Mapped[str | None] = mapped_column(String(100))
+
+
+class WebLoginFailure(Base):
+    """A failed sign-in, kept for the rate limit (per user name and per client address, over
+    every process serving the same store); rows older than the window are deleted."""
+
+    __tablename__ = "web_login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    client: Mapped[str] = mapped_column(String(100), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+
 # --- validation findings per wave (migration 0009, issue 17 item 1) ---
 
 
+class ValidationWave(Base):
+    """One wave's `register validate`: when it last ran and what it found. The worklist shows
+    the newest validated wave by default; the history reads a finding of the previous validated
+    wave that this wave no longer has as resolved (`register/validate_waves.py`)."""
+
+    __tablename__ = "validation_wave"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave: Mapped[str] = mapped_column(String(20), unique=True)
+    first_validated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    validated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    enterprises: Mapped[int] = mapped_column(Integer, default=0)
+    findings: Mapped[int] = mapped_column(Integer, default=0)
+    decided: Mapped[int] = mapped_column(Integer, default=0)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)  # previous wave's findings gone
+    previous_wave: Mapped[str | None] = mapped_column(String(20))
+
+
 # --- drift between waves (migration 0010, issue 17 item 3) ---
+
+
+class WaveProfile(Base):
+    """Per wave, group (all / language / platform) and metric: the distribution of a classifier
+    score on fixed bins, or the counts of a site signal (no, yes), taken while the wave's pages
+    and labels are the store's (`classifiers/drift.py`; docs/waves.md, "Drift")."""
+
+    __tablename__ = "wave_profile"
+    __table_args__ = (UniqueConstraint("wave", "dimension", "group_value", "metric",
+                                       name="uq_wave_profile_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    wave: Mapped[str] = mapped_column(String(20), index=True)
+    dimension: Mapped[str] = mapped_column(String(20))  # all | language | platform
+    group_value: Mapped[str] = mapped_column(String(100))
+    metric: Mapped[str] = mapped_column(String(60))  # site_score, page_score, cart, ...
+    kind: Mapped[str] = mapped_column(String(10))  # score | rate
+    n: Mapped[int] = mapped_column(Integer)  # units counted (sites, pages or products)
+    counts: Mapped[list[Any]] = mapped_column(JSON)  # per bin (score) or [no, yes] (rate)
+    invalid: Mapped[int] = mapped_column(Integer, default=0)  # non-finite or outside [0, 1]
+    mean: Mapped[float | None] = mapped_column(Float)  # mean score, or share of yes
+    models: Mapped[list[Any] | None] = mapped_column(JSON)  # model versions behind the scores
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WaveDrift(Base):
+    """The population stability index of one group and metric between two waves, with its
+    verdict (stable | moderate | major | too-small)."""
+
+    __tablename__ = "wave_drift"
+    __table_args__ = (UniqueConstraint("from_wave", "to_wave", "dimension", "group_value",
+                                       "metric", name="uq_wave_drift_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    from_wave: Mapped[str] = mapped_column(String(20))
+    to_wave: Mapped[str] = mapped_column(String(20))
+    dimension: Mapped[str] = mapped_column(String(20))
+    group_value: Mapped[str] = mapped_column(String(100))
+    metric: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(10))
+    n_from: Mapped[int] = mapped_column(Integer)
+    n_to: Mapped[int] = mapped_column(Integer)
+    mean_from: Mapped[float | None] = mapped_column(Float)  # mean score, or share of yes
+    mean_to: Mapped[float | None] = mapped_column(Float)
+    psi: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(20))
+    computed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -17,7 +17,7 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -225,7 +225,7 @@ def export_relation(url: str, name: str, fmt: ExportFormat | str, out: Path) -> 
             if fmt is ExportFormat.parquet:
                 count = _write_parquet(tmp, columns, rows, _arrow_types(declared, columns))
             else:
-                writer = {ExportFormat.csv: _write_csv, ExportFormat.json: _write_json}[fmt]
+                writer = {ExportFormat.csv: write_csv, ExportFormat.json: _write_json}[fmt]
                 count = writer(tmp, columns, rows)
         os.replace(tmp, out)
         return count
@@ -233,13 +233,17 @@ def export_relation(url: str, name: str, fmt: ExportFormat | str, out: Path) -> 
         tmp.unlink(missing_ok=True)
 
 
-def _write_csv(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]) -> int:
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+              cell: Callable[[Any], Any] = _cell) -> int:
+    """Write a CSV file (header, then `rows` as `cell` renders each value), every cell through
+    the spreadsheet-formula guard; returns the row count. `ecomstat export` and the web
+    application's downloads write CSV with it."""
     count = 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow([spreadsheet_safe(c) for c in columns])
         for row in rows:
-            writer.writerow([_cell(spreadsheet_safe(v)) for v in row])
+            writer.writerow([spreadsheet_safe(cell(v)) for v in row])
             count += 1
     return count
 

@@ -7,8 +7,11 @@ import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -152,3 +155,31 @@ def shared_data() -> Path:
             pytest.fail(f"{SHARED_DATA} is required in CI", pytrace=False)
         pytest.skip(f"{SHARED_DATA} not present")
     return SHARED_DATA
+
+
+# --- one demo run per test session, shared by the demo's test and the web application's ---
+
+DEMO_N = 60  # enterprises of the session's demo (the web tests' figures are of this demo)
+DEMO_TIMEOUT = 1200
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    out: Path  # the demo's folder (demo.db, report, sample web, data)
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    """`ecomstat demo --n DEMO_N` run once per test session (about 2 minutes): the demo's own
+    test checks it, and the web tests serve a copy of its database. Treat the folder as read-only."""
+    require_service(shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists(), f"Chromium at {CHROMIUM}")
+    out = tmp_path_factory.mktemp("demo-run") / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "ecomstat", "demo", "--out", str(out), "--n", str(DEMO_N), "--format", "json"],
+        capture_output=True, text=True, timeout=DEMO_TIMEOUT,
+        env={**os.environ, "ECOMSTAT_CHROMIUM_PATH": CHROMIUM},
+    )
+    return DemoRun(out, proc.returncode, proc.stdout, proc.stderr)

@@ -57,6 +57,8 @@ COMMAND_MODULES: list[tuple[str, str | None]] = [
     ("demo", None),
     ("waves", "waves"),
     ("changes", None),
+    ("serve", None),
+    ("user", "user"),
 ]
 
 

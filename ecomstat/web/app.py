@@ -9,6 +9,8 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from ecomstat.settings import Settings
+from ecomstat.web import errors
+from ecomstat.web.middleware import WebCoreMiddleware
 from ecomstat.web.render import TEMPLATES_DIR
 from ecomstat.web.routes import ROUTERS
 
@@ -24,6 +26,8 @@ def create_app(settings: Settings, engine: Engine) -> FastAPI:
     for name in ROUTERS:
         module = importlib.import_module(f"ecomstat.web.routes.{name}")
         app.include_router(module.router)
-    # the web-core work adds here: authentication + CSRF middleware (ecomstat.web.auth), error
-    # pages (LoginRequired -> /login, 403/404/EcomstatError -> a page in words)
+    errors.install(app)
+    # sessions / trusted-proxy sign-on, CSRF on every unsafe method, security headers, and a
+    # page in words for any failure (ecomstat.web.middleware)
+    app.add_middleware(WebCoreMiddleware, settings=settings, engine=engine)
     return app

@@ -7,7 +7,6 @@ role it needs with `Depends(require_role(Role.register))`.
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -16,13 +15,10 @@ from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
 
 from ecomstat.settings import Settings
+from ecomstat.web.users import Role  # defined with the users library, which the CLI uses too
 
 
-class Role(enum.IntEnum):
-    economist = 1
-    register = 2
-    operator = 3
-    admin = 4
+__all__ = ["LoginRequired", "Role", "User", "current_user", "get_engine", "get_settings", "require_role"]
 
 
 @dataclass(frozen=True)
