@@ -15,9 +15,11 @@ in its paired form from the per-unit differences d_i = y2_i - y1_i:
 (Taylor linearisation of the ratio; unweighted it is Agresti's variance of the difference of
 dependent proportions, [(b + c)/n - ((b - c)/n)^2] / n with b, c the discordant counts:
 Agresti, Categorical Data Analysis, 3rd ed. 2013, section 11.1). The interval is d +/- z SE.
-Like the naive cells it describes sampling error only (no misclassification correction), and
-it is narrower than the interval that treats the waves as independent whenever most units keep
-their status. docs/waves.md.
+It is narrower than the interval that treats the waves as independent whenever most units keep
+their status. Without audit samples it describes sampling error only; given an audit set per
+wave (the truth as of that wave), the indicators with an audited task are corrected for classifier error
+and their interval covers both (`indicators.changes_corrected`, method `paired-corrected`).
+docs/waves.md.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ from sqlalchemy import Engine
 
 from ecomstat.errors import BadInput
 from ecomstat.indicators.adoption import INDICATORS, unit_labels
+from ecomstat.indicators.audit import audit_confusions
+from ecomstat.indicators.changes_corrected import METHOD as CORRECTED, corrected_paired_change
+from ecomstat.indicators.estimators import Confusion
 from ecomstat.indicators.units import Scope, Units, load_units
 from ecomstat.store.waves import (
     TASKS, changed_pairs, check_wave, diff_records, require_recorded, store_comparison,
@@ -109,8 +114,42 @@ def _cells(code: str, y1: np.ndarray, y2: np.ndarray, weight: np.ndarray,
     return cells
 
 
-def indicator_changes(units_from: Units, units_to: Units) -> tuple[list[IndicatorChangeCell], int]:
-    """Paired changes of every adoption indicator (total and by size class); the paired count."""
+@dataclass(frozen=True)
+class ChangeAudits:
+    """Per audited task the confusion counts of each wave: its audit set's truth against that
+    wave's labels, resampled independently (each wave's audit is its own sample)."""
+
+    by_task: dict[str, tuple[Confusion, Confusion]]
+    replicates: int = 1000
+    random_state: int | None = None
+    notes: dict[str, Any] = field(default_factory=dict)  # for the provenance
+
+
+def _corrected_cells(code: str, y1: np.ndarray, y2: np.ndarray, weight: np.ndarray,
+                     domains: Sequence[tuple[str, np.ndarray]], audits: tuple[Confusion, Confusion],
+                     plan: ChangeAudits, rng: np.random.Generator) -> list[IndicatorChangeCell]:
+    cells = []
+    for key, mask in domains:
+        if not mask.any():
+            continue
+        result = corrected_paired_change(y1[mask], y2[mask], weight[mask], *audits,
+                                         replicates=plan.replicates,
+                                         random_state=rng)
+        cells.append(IndicatorChangeCell(
+            indicator=code, breakdown_key=key, estimate_from=_pct(result.estimate_from),
+            estimate_to=_pct(result.estimate_to), difference=_pct(result.difference),
+            se=_pct(result.se), ci_low=_pct(result.ci_low), ci_high=_pct(result.ci_high),
+            n=int(mask.sum()), gained=int(((y1 == 0) & (y2 == 1))[mask].sum()),
+            lost=int(((y1 == 1) & (y2 == 0))[mask].sum()), method=CORRECTED,
+            provenance={"observed_difference": _pct(result.observed_difference),
+                        "unstable": result.unstable}))
+    return cells
+
+
+def indicator_changes(units_from: Units, units_to: Units, audits: ChangeAudits | None = None
+                      ) -> tuple[list[IndicatorChangeCell], int]:
+    """Paired changes of every adoption indicator (total and by size class); the paired count.
+    With `audits`, the indicators of an audited task are corrected for classifier error."""
     position_from = units_from.index_of()
     pairs = [(position_from[eid], j) for j, eid in enumerate(units_to.enterprise_id.tolist())
              if eid in position_from]
@@ -124,17 +163,51 @@ def indicator_changes(units_from: Units, units_to: Units) -> tuple[list[Indicato
     domains = [("total", np.ones(len(pairs), dtype=bool))] + [
         (f"size_class={size}", sizes == size) for size in sorted(set(sizes.tolist()))]
     cells: list[IndicatorChangeCell] = []
+    rng = np.random.default_rng(audits.random_state if audits else None)
     for definition in INDICATORS:
-        cells += _cells(definition.code, labels_from[definition.code][i1],
-                        labels_to[definition.code][i2], weight, domains)
+        y1, y2 = labels_from[definition.code][i1], labels_to[definition.code][i2]
+        audited = audits.by_task.get(definition.task or "") if audits else None
+        if audited is None:
+            cells += _cells(definition.code, y1, y2, weight, domains)
+        else:
+            cells += _corrected_cells(definition.code, y1, y2, weight, domains, audited,
+                                      audits, rng)  # type: ignore[arg-type]
     return cells, len(pairs)
 
 
+def change_audits(engine: Engine, units_from: Units, units_to: Units, audit_from: str,
+                  audit_to: str, *, replicates: int = 1000,
+                  random_state: int | None = None) -> ChangeAudits:
+    """Each wave's confusion counts per task: its audit set's truth against that wave's labels
+    (the audited enterprises in scope). Tasks audited in only one of the sets stay uncorrected."""
+    found = []
+    for units, name in ((units_from, audit_from), (units_to, audit_to)):
+        labels = unit_labels(units)
+        predictions = {d.task: labels[d.code] for d in INDICATORS if d.task}
+        found.append({task: confusion for task, (confusion, _) in
+                      audit_confusions(engine, name, units, predictions).items()})
+    tasks = sorted(set(found[0]) & set(found[1]))
+    return ChangeAudits({task: (found[0][task], found[1][task]) for task in tasks},
+                        replicates=replicates,
+                        random_state=random_state,
+                        notes={"audit_from": audit_from, "audit_to": audit_to,
+                               "tasks": tasks, "replicates": replicates,
+                               "random_state": random_state,
+                               **{f"confusion_{task}": [found[0][task].as_dict(), found[1][task].as_dict()]
+                                  for task in tasks}})
+
+
 def compare_waves(engine: Engine, from_wave: str, to_wave: str, *, task: str | None = None,
-                  scope: Scope | None = None, store: bool = True) -> WaveComparison:
+                  scope: Scope | None = None, store: bool = True, audit_from: str | None = None,
+                  audit_to: str | None = None, replicates: int = 1000,
+                  random_state: int | None = None) -> WaveComparison:
     """The enterprises that changed between two recorded waves and the paired change of each
     indicator; stored in `wave_change` and `indicator_change` (replacing an earlier comparison
-    of the same waves) unless `store` is False."""
+    of the same waves) unless `store` is False. With an audit set for each wave (`audit_from`,
+    `audit_to`: the truth as of that wave) the audited indicators are corrected for classifier
+    error (bootstrap with `replicates` and `random_state`)."""
+    if (audit_from is None) != (audit_to is None):
+        raise BadInput("give an audit set for both waves (--audit-from and --audit-to), or none")
     from_wave, to_wave = check_wave(from_wave), check_wave(to_wave)
     if from_wave == to_wave:
         raise BadInput(f"--from and --to are the same wave ({from_wave})")
@@ -146,14 +219,25 @@ def compare_waves(engine: Engine, from_wave: str, to_wave: str, *, task: str | N
     before, after, both = changed_pairs(engine, from_wave, to_wave)
     changes = diff_records(before, after, tasks)
     scope = scope or Scope()
-    cells, paired = indicator_changes(load_units(engine, scope, wave=from_wave),
-                                      load_units(engine, scope, wave=to_wave))
+    units_from = load_units(engine, scope, wave=from_wave)
+    units_to = load_units(engine, scope, wave=to_wave)
+    audits = None
+    if audit_from is not None and audit_to is not None:
+        audits = change_audits(engine, units_from, units_to, audit_from, audit_to,
+                               replicates=replicates, random_state=random_state)
+    cells, paired = indicator_changes(units_from, units_to, audits)
     provenance = {"scope": scope.as_dict(), "paired_units": paired,
                   "interval": "95% Wald interval of the paired difference (linearised variance "
-                              "with the covariance of the two waves; Agresti 2013, 11.1)",
+                              "with the covariance of the two waves; Agresti 2013, 11.1); "
+                              "sampling error only, classifier error not corrected",
                   "unit": "percentage points"}
+    corrected = {**provenance, "audit": audits.notes if audits else None,
+                 "interval": "95% percentile bootstrap of the Rogan-Gladen corrected paired "
+                             "difference: units resampled in pairs (the covariance of the two "
+                             "waves), audit samples resampled (classifier error)"}
     for cell in cells:
-        cell.provenance = provenance
+        cell.provenance = {**(corrected if cell.method == CORRECTED else provenance),
+                           **cell.provenance}
     if store:
         store_comparison(engine, from_wave, to_wave, tasks, changes, [c.row() for c in cells])
     return WaveComparison(from_wave, to_wave, changes, cells, paired,

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
 from ecomstat.register.validate_rows import website_of
+from ecomstat.register.validate_waves import apply_decision, latest_finding_filter, shown_wave
 from ecomstat.register.validation_evidence import fingerprint
 from ecomstat.store.models import Enterprise, RegisterDecision, ValidationFinding, Website
 
@@ -48,8 +49,9 @@ def _who(by: str | None) -> str:
     return who
 
 
-def find_finding(session: Session, ref: str) -> ValidationFinding:
-    """A finding by its id (the worklist's `finding_id`) or as ENTERPRISE_ID:FIELD."""
+def find_finding(session: Session, ref: str, wave: str | None = None) -> ValidationFinding:
+    """A finding by its id (the worklist's `finding_id`, of any wave) or as
+    ENTERPRISE_ID:FIELD (the finding of `wave`, default the newest validated wave)."""
     ref = ref.strip()
     finding: ValidationFinding | None = None
     if ref.isdigit():
@@ -57,6 +59,7 @@ def find_finding(session: Session, ref: str) -> ValidationFinding:
     elif ":" in ref:
         enterprise_id, _, field = ref.rpartition(":")
         finding = session.scalar(select(ValidationFinding).where(
+            ValidationFinding.wave == shown_wave(session, wave),
             ValidationFinding.enterprise_id == enterprise_id, ValidationFinding.field == field))
     if finding is None:
         raise BadInput(f"no validation finding {ref!r}: give a finding_id from `ecomstat register "
@@ -77,14 +80,15 @@ class DecisionResult:
 
 
 def decide(engine: Engine, ref: str, decision: str, *, by: str | None = None,
-           note: str | None = None) -> DecisionResult:
+           note: str | None = None, wave: str | None = None) -> DecisionResult:
     """Record `decision` (accept | reject | done) on a finding; it holds until the finding's
-    evidence changes. Deciding again records a new decision, which then holds."""
+    evidence changes, in this wave and later ones. Deciding again records a new decision,
+    which then holds. ENTERPRISE_ID:FIELD names the finding of `wave` (default: newest)."""
     if decision not in DECISIONS:
         raise BadInput(f"unknown decision {decision!r}; use one of {', '.join(DECISIONS)}")
     who = _who(by)
     with Session(engine) as session, session.begin():
-        finding = find_finding(session, ref)
+        finding = find_finding(session, ref, wave)
         if finding.fingerprint is None:  # a finding stored before fingerprints existed
             finding.fingerprint = fingerprint(finding.register_value, finding.web_value, finding.evidence_url)
         row = RegisterDecision(
@@ -94,7 +98,7 @@ def decide(engine: Engine, ref: str, decision: str, *, by: str | None = None,
             web_value=finding.web_value, evidence_url=finding.evidence_url)
         session.add(row)
         session.flush()
-        finding.decision_id = row.id  # decided now, not only after the next validation
+        apply_decision(session, finding, row)  # decided now, not only after the next validation
         return DecisionResult(row.id, finding.id, finding.enterprise_id, finding.field,
                               finding.verdict, decision, who, row.decided_at.isoformat())
 
@@ -160,19 +164,20 @@ def list_decisions(engine: Engine, *, enterprise_id: str | None = None,
     """Every decision, newest first, streamed. `holds`: whether it is the decision the current
     finding carries (false once new evidence reopened the finding or a later decision replaced
     it; links hold while the website is linked by hand)."""
-    query = (select(RegisterDecision, ValidationFinding.decision_id, Website.id)
-             .outerjoin(ValidationFinding, (ValidationFinding.enterprise_id == RegisterDecision.enterprise_id)
-                        & (ValidationFinding.field == RegisterDecision.field))
-             .outerjoin(Website, (Website.url == RegisterDecision.web_value)
-                        & (Website.enterprise_id == RegisterDecision.enterprise_id)
-                        & (Website.found_by == "manual") & (Website.status == "linked")
-                        & (RegisterDecision.decision == "link"))
-             .order_by(RegisterDecision.id.desc()))
-    if enterprise_id:
-        query = query.where(RegisterDecision.enterprise_id == enterprise_id)
-    if field:
-        query = query.where(RegisterDecision.field == field)
     with Session(engine) as session:
+        query = (select(RegisterDecision, ValidationFinding.decision_id, Website.id)
+                 .outerjoin(ValidationFinding, (ValidationFinding.enterprise_id == RegisterDecision.enterprise_id)
+                            & (ValidationFinding.field == RegisterDecision.field)
+                            & latest_finding_filter(session))  # holds now: the newest wave's finding
+                 .outerjoin(Website, (Website.url == RegisterDecision.web_value)
+                            & (Website.enterprise_id == RegisterDecision.enterprise_id)
+                            & (Website.found_by == "manual") & (Website.status == "linked")
+                            & (RegisterDecision.decision == "link"))
+                 .order_by(RegisterDecision.id.desc()))
+        if enterprise_id:
+            query = query.where(RegisterDecision.enterprise_id == enterprise_id)
+        if field:
+            query = query.where(RegisterDecision.field == field)
         for d, held, manual_site in session.execute(query, execution_options={"yield_per": LIST_BATCH}):
             holds = manual_site is not None if d.decision == "link" else held == d.id
             yield {"decision_id": d.id, "decided_at": d.decided_at.isoformat() if d.decided_at else None,

@@ -5,8 +5,9 @@ register value and the full web value side by side, a confidence that says how s
 finding is (register.validation_evidence) and the finding id that `ecomstat register decide`
 takes. By default the worklist holds what is left to do: open findings (no decision, or a
 decision whose evidence has changed since) that are not confirmations; `include_all` shows
-decided and confirmed findings too. Filters and the sort run in the database and rows are
-streamed, so a national register's worklist is written in bounded memory.
+decided and confirmed findings too. The worklist is one wave's: the newest validated wave
+unless `wave` names another (register.validate_waves). Filters and the sort run in the database
+and rows are streamed, so a national register's worklist is written in bounded memory.
 
 Sort orders (groups of an enterprise's findings, then the findings within a group):
 priority (actionable verdicts first: contradicted, missing, dead, parked, candidate,
@@ -26,12 +27,13 @@ from sqlalchemy.orm import Session
 
 from ecomstat.errors import BadInput
 from ecomstat.register.report_html import render_html
+from ecomstat.register.validate_waves import shown_wave
 from ecomstat.store.formats import spreadsheet_safe  # the one CSV guard (web values are hostile text)
 from ecomstat.store.models import Enterprise, RegisterDecision, ValidationFinding
 
 COLUMNS = ("finding_id", "enterprise_id", "name", "nace", "size_class", "field", "verdict",
            "register_value", "web_value", "confidence", "basis", "evidence_url", "status",
-           "decision", "decided_by", "decided_at", "note")
+           "decision", "decided_by", "decided_at", "note", "wave")
 VERDICT_ORDER = {"contradicted": 0, "missing": 1, "dead": 2, "parked": 3, "candidate": 4,
                  "none-found": 5, "confirmed": 6}
 FIELDS = ("website", "vat_id", "phone", "postcode", "address", "name", "legal_form")
@@ -51,6 +53,7 @@ class WorklistFilter:
     search: str | None = None  # in enterprise id and name, register and web values
     sort: str = "priority"
     include_all: bool = False  # decided and confirmed findings too
+    wave: str | None = None  # the validated wave shown (default: the newest)
 
     def check(self) -> None:
         problems = [
@@ -69,7 +72,8 @@ def _rank() -> Any:
     return case(VERDICT_ORDER, value=ValidationFinding.verdict, else_=9)
 
 
-def _where(query: Any, f: WorklistFilter) -> Any:
+def _where(query: Any, f: WorklistFilter, wave: str | None) -> Any:
+    query = query.where(ValidationFinding.wave == wave)  # None (nothing validated): no rows
     if f.verdicts:
         query = query.where(ValidationFinding.verdict.in_(f.verdicts))
     elif not f.include_all:
@@ -132,12 +136,13 @@ def _basis_text(basis: dict[str, Any] | None) -> str | None:
 def rows(engine: Engine, f: WorklistFilter) -> Iterator[dict[str, Any]]:
     """The worklist rows in order, streamed."""
     f.check()
-    query = _where(
-        select(ValidationFinding, Enterprise.name, Enterprise.nace, Enterprise.size_class, RegisterDecision)
-        .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id)
-        .outerjoin(RegisterDecision, RegisterDecision.id == ValidationFinding.decision_id), f
-    ).order_by(*_order(f))
     with Session(engine) as session:
+        query = _where(
+            select(ValidationFinding, Enterprise.name, Enterprise.nace, Enterprise.size_class, RegisterDecision)
+            .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id)
+            .outerjoin(RegisterDecision, RegisterDecision.id == ValidationFinding.decision_id), f,
+            shown_wave(session, f.wave)
+        ).order_by(*_order(f))
         for finding, name, nace, size_class, decision in session.execute(
                 query, execution_options={"yield_per": BATCH}):
             basis = finding.basis or {}
@@ -152,12 +157,15 @@ def rows(engine: Engine, f: WorklistFilter) -> Iterator[dict[str, Any]]:
                 "decided_by": decision.decided_by if decision else None,
                 "decided_at": decision.decided_at.isoformat() if decision and decision.decided_at else None,
                 "note": decision.note if decision else None,
+                "wave": finding.wave,
             }
 
 
-def worklist(engine: Engine, verdicts: list[str] | None = None, *, include_all: bool = True) -> list[dict[str, Any]]:
+def worklist(engine: Engine, verdicts: list[str] | None = None, *, include_all: bool = True,
+             wave: str | None = None) -> list[dict[str, Any]]:
     """The worklist as a list (small stores, tests); `rows` streams it."""
-    return list(rows(engine, WorklistFilter(verdicts=list(verdicts or []), include_all=include_all)))
+    return list(rows(engine, WorklistFilter(verdicts=list(verdicts or []), include_all=include_all,
+                                            wave=wave)))
 
 
 @dataclass
@@ -166,24 +174,26 @@ class WorklistCounts:
     enterprises: int
     verdicts: list[tuple[str, int]]
     hidden_decided: int  # decided findings the filter hides (shown with include_all)
+    wave: str | None = None  # the wave shown
 
 
 def counts(engine: Engine, f: WorklistFilter) -> WorklistCounts:
     base = select(ValidationFinding.verdict, func.count(), func.count(ValidationFinding.enterprise_id.distinct())) \
         .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id)
     with Session(engine) as session:
-        by_verdict = session.execute(_where(base, f).group_by(ValidationFinding.verdict)).all()
+        wave = shown_wave(session, f.wave)
+        by_verdict = session.execute(_where(base, f, wave).group_by(ValidationFinding.verdict)).all()
         enterprises = session.scalar(_where(select(func.count(ValidationFinding.enterprise_id.distinct()))
-                                            .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id), f))
+                                            .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id), f, wave))
         hidden = 0
         if not f.include_all:
             shown_all = WorklistFilter(**{**f.__dict__, "include_all": True, "verdicts": f.verdicts or [
                 v for v in VERDICT_ORDER if v != "confirmed"]})
             hidden = session.scalar(_where(select(func.count()).select_from(ValidationFinding).join(
-                Enterprise, Enterprise.id == ValidationFinding.enterprise_id), shown_all)
+                Enterprise, Enterprise.id == ValidationFinding.enterprise_id), shown_all, wave)
                 .where(ValidationFinding.decision_id.is_not(None))) or 0
     ordered = sorted(((v, n) for v, n, _ in by_verdict), key=lambda vn: VERDICT_ORDER.get(vn[0], 9))
-    return WorklistCounts(sum(n for _, n in ordered), enterprises or 0, ordered, hidden)
+    return WorklistCounts(sum(n for _, n in ordered), enterprises or 0, ordered, hidden, wave)
 
 
 def write_report(engine: Engine, out: Path, verdicts: list[str] | None = None,

@@ -21,7 +21,7 @@ tr.enterprise th{background:#f0f4f8;font-size:100%}.contradicted td.verdict{back
 .confirmed td.verdict{color:#256029}.decided{opacity:.6}.reopened td.status{color:#b00020}
 code{font-size:85%}</style></head><body>
 <h1>Register validation worklist</h1>
-<p>{{ summary.rows }} findings for {{ summary.enterprises }} enterprises
+<p>{% if summary.wave %}Wave {{ summary.wave }}: {% endif %}{{ summary.rows }} findings for {{ summary.enterprises }} enterprises
 ({{ 'all findings' if flt.include_all else 'open findings, confirmations hidden' }};
 sorted by {{ flt.sort }}).
 {% for verdict, n in summary.verdicts %}{{ verdict }}: {{ n }}{% if not loop.last %} · {% endif %}{% endfor %}

@@ -149,6 +149,36 @@ def website_of(value: str) -> Website | None:
     return Website(root, _registered_domain(root.split("://", 1)[1].split("/", 1)[0].split(":")[0]))
 
 
+def _fast_size(employees_text: str, size_text: str, max_employees: int
+               ) -> tuple[int | None, str] | None:
+    """The fast path's (employees, size class) of a row, or None to decline it."""
+    if employees_text:
+        if not (employees_text.isascii() and employees_text.isdigit()):
+            return None  # signs, decimals, odd digits: the full validator decides
+        count = int(employees_text)
+        if count > max_employees:
+            return None
+        derived = ("0-9" if count < 10 else "10-49" if count < 50
+                   else "50-249" if count < 250 else "250+")
+        if size_text and _SIZE_SPELLINGS.get(size_text) != derived:
+            return None
+        return count, derived
+    size_class = _SIZE_SPELLINGS.get(size_text) if size_text else None
+    return None if size_class is None else (None, size_class)
+
+
+def _fast_website(url: str) -> tuple[str, str] | None:
+    """The fast path's (site root, registered domain) of a plain URL, or None to decline it."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host = match.groups()
+    rest, _, tld = host.rpartition(".")
+    if tld not in _LEAF_TLDS:
+        return None  # deeper public suffixes and .test hosts: the full path
+    return f"{scheme or 'http'}://{host}/", f"{rest.rpartition('.')[2]}.{tld}"
+
+
 class RowValidator:
     """Validates raw rows of one file. `index` maps canonical column -> position in the row."""
 
@@ -173,7 +203,7 @@ class RowValidator:
 
         self.fast = self._fast_path(mapping)
 
-    def _fast_path(self, mapping: ColumnMapping) -> Callable[[list[str]], RowResult | None]:  # noqa: C901 (predates the limit; to split)
+    def _fast_path(self, mapping: ColumnMapping) -> Callable[[list[str]], RowResult | None]:
         """A validator for the common row: every check is a precomputed set/dict lookup, a
         precompiled regex or a builtin conversion, inline in one function. It returns
         (record tuple in RECORD_COLUMNS order, (site root, registered domain) or None) for a
@@ -196,15 +226,13 @@ class RowValidator:
         gt = operator.gt
         countries = {c: c for c in self._countries} | {c.lower(): c for c in self._countries}
         nace_of = {spelling: (c.code, c.section) for spelling, c in self._nace.items()}
-        sizes = _SIZE_SPELLINGS
-        plain_url = _PLAIN_URL.fullmatch
         email_ok = _EMAIL.match
-        leaf_tlds = _LEAF_TLDS
         isfinite = math.isfinite
         max_employees = EMPLOYEES.high
         max_weight = WEIGHT.high
+        fast_size, fast_website = _fast_size, _fast_website
 
-        def fast(raw: list[str]) -> RowResult | None:  # noqa: C901 (predates the limit; to split)
+        def fast(raw: list[str]) -> RowResult | None:
             if pad:
                 raw.append("")
             values = list(map(strip, pick(raw)))
@@ -228,38 +256,15 @@ class RowValidator:
             nace_code = nace_of.get(nace)
             if country is None or nace_code is None:
                 return None
-            if employees_text:
-                if not (employees_text.isascii() and employees_text.isdigit()):
-                    return None  # signs, decimals, odd digits: the full validator decides
-                count = int(employees_text)
-                if count > max_employees:
-                    return None
-                employees: int | None = count
-                derived = ("0-9" if count < 10 else "10-49" if count < 50
-                           else "50-249" if count < 250 else "250+")
-                if size_text:
-                    size_class = sizes.get(size_text)
-                    if size_class != derived:
-                        return None
-                else:
-                    size_class = derived
-            elif size_text:
-                employees = None
-                size_class = sizes.get(size_text)
-                if size_class is None:
-                    return None
-            else:
+            sized = fast_size(employees_text, size_text, max_employees)
+            if sized is None:
                 return None
+            employees, size_class = sized
             website = None
             if url:
-                match = plain_url(url)
-                if match is None:
+                website = fast_website(url)
+                if website is None:
                     return None
-                scheme, host = match.groups()
-                rest, _, tld = host.rpartition(".")
-                if tld not in leaf_tlds:
-                    return None  # deeper public suffixes and .test hosts: the full path
-                website = (f"{scheme or 'http'}://{host}/", f"{rest.rpartition('.')[2]}.{tld}")
             if email and email_ok(email) is None:
                 return None
             weight: float | None = None
@@ -288,23 +293,7 @@ class RowValidator:
             values[i] = value_map.get(value, value) if value_map is not None else value
         return values
 
-    def __call__(  # noqa: C901 (predates the limit; to split)
-        self, raw: list[str]
-    ) -> tuple[dict[str, Any], Website | None, list[tuple[str, str]]]:
-        (ident, name, legal_form, address, postcode, city, country, region, nace, employees_text,
-         size_text, vat_id, company_id, phone, email, url, weight_text) = values = self._values(raw)
-        problems: list[tuple[str, str]] = []
-        if not ident:
-            problems.append(("id", "is empty (required)"))
-        if not name:
-            problems.append(("name", "is empty (required)"))
-        if any(map(operator.gt, map(len, self._limited(values)), self._limits)):
-            for position, column, limit in self._lengths:
-                if len(values[position]) > limit:
-                    problems.append(
-                        (column, f"is {len(values[position])} characters long (at most {limit})")
-                    )
-
+    def _country(self, country: str, problems: list[tuple[str, str]]) -> str:
         country = country.upper()
         if not country:
             problems.append(("country", "is empty (required)"))
@@ -314,13 +303,12 @@ class RowValidator:
                 ("country", f"{country!r} is not an ISO 3166 alpha-2 country code"
                  + (f" ({hint}; map it in the mapping file's [values.country])" if hint else ""))
             )
+        return country
 
-        nace_code = self._nace.get(nace)
-        if not nace:
-            problems.append(("nace", "is empty (required)"))
-        elif nace_code is None:
-            problems.append(("nace", f"{nace!r} is not a NACE Rev.2 code"))
-
+    @staticmethod
+    def _size(employees_text: str, size_text: str, problems: list[tuple[str, str]]
+              ) -> tuple[int | None, str | None]:
+        """(employees, size class) of a row, the problems appended."""
         employees: int | None = None
         if employees_text:
             count, problem = EMPLOYEES.parse(employees_text)
@@ -328,7 +316,6 @@ class RowValidator:
                 problems.append(("employees", str(problem)))
             else:
                 employees = int(count)
-
         size_class = _SIZE_SPELLINGS.get(size_text) if size_text else None
         if size_text and size_class is None:
             problems.append(
@@ -347,6 +334,34 @@ class RowValidator:
             problems.append(
                 ("employees", "employees and size_class are both empty (one is required)")
             )
+        return employees, size_class
+
+    def __call__(
+        self, raw: list[str]
+    ) -> tuple[dict[str, Any], Website | None, list[tuple[str, str]]]:
+        (ident, name, legal_form, address, postcode, city, country, region, nace, employees_text,
+         size_text, vat_id, company_id, phone, email, url, weight_text) = values = self._values(raw)
+        problems: list[tuple[str, str]] = []
+        if not ident:
+            problems.append(("id", "is empty (required)"))
+        if not name:
+            problems.append(("name", "is empty (required)"))
+        if any(map(operator.gt, map(len, self._limited(values)), self._limits)):
+            for position, column, limit in self._lengths:
+                if len(values[position]) > limit:
+                    problems.append(
+                        (column, f"is {len(values[position])} characters long (at most {limit})")
+                    )
+
+        country = self._country(country, problems)
+
+        nace_code = self._nace.get(nace)
+        if not nace:
+            problems.append(("nace", "is empty (required)"))
+        elif nace_code is None:
+            problems.append(("nace", f"{nace!r} is not a NACE Rev.2 code"))
+
+        employees, size_class = self._size(employees_text, size_text, problems)
 
         website = None
         if url:

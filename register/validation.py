@@ -6,9 +6,11 @@ finding per register field the site confirms, contradicts or adds (vat_id, phone
 address, name, legal_form), with the page that says so, the web value as the page writes it
 and a confidence that says how sure the finding is (register.validation_evidence).
 
-Re-running updates each (enterprise, field) finding in place (idempotent; its id stays, so a
-worklist row can be decided on), removes findings that no longer hold, and keeps a finding
-decided (register.decisions) while its evidence fingerprint is the one decided on.
+Findings are kept per wave (register.validate_waves): re-running for the same wave updates
+each (enterprise, field) finding of that wave in place (idempotent; its id stays, so a worklist
+row can be decided on) and removes that wave's findings that no longer hold; a later wave writes
+its own rows. A finding stays decided (register.decisions) while its evidence fingerprint is the
+one decided on, in any wave.
 Enterprises are read in keyset chunks and each site's pages streamed one site at a time, so
 memory and every statement stay bounded whatever the size of the register.
 """
@@ -29,6 +31,7 @@ from ecomstat.register.extract import SiteFacts, compact_id, id_keys
 from ecomstat.register.features import RegisterRecord, normalise_street
 from ecomstat.register.legal_forms import normalise_form, split_legal_forms
 from ecomstat.register.match_store import record_from_enterprise, site_facts
+from ecomstat.register.validate_waves import record_validation, wave_to_validate
 from ecomstat.register.validation_evidence import (
     alternatives_of, confidence, fingerprint, page_facts, sources, written_address, written_postcode)
 from ecomstat.store.models import Enterprise, Page, RegisterDecision, ValidationFinding, Website
@@ -247,6 +250,8 @@ class ValidationSummary:
     decided: int = 0  # findings whose decision still holds (same evidence)
     reopened: int = 0  # decided findings whose evidence changed
     verdicts: dict[str, int] = field(default_factory=dict)
+    wave: str | None = None  # the wave whose findings were written
+    resolved: int = 0  # findings of the previous validated wave this wave no longer has
 
 
 def _site_pages(session: Session, lo: str, hi: str) -> Iterable[tuple[int, list[dict]]]:
@@ -314,13 +319,15 @@ def _clip(value: Any) -> str | None:
     return None if value is None else str(value)[:1000]
 
 
-def _store_chunk(session: Session, enterprises: list[Enterprise],
+def _store_chunk(session: Session, wave: str, enterprises: list[Enterprise],
                  found: tuple[dict[str, list[Finding]], dict[str, int]],
                  summary: ValidationSummary, counts: Counter[str]) -> None:
-    """Upsert the chunk's findings, drop those that no longer hold, apply decisions."""
+    """Upsert the chunk's findings of `wave`, drop that wave's findings that no longer hold,
+    apply decisions (other waves' findings are left as they are)."""
     lo, hi = enterprises[0].id, enterprises[-1].id
     existing = {(f.enterprise_id, f.field): f for f in session.scalars(
-        select(ValidationFinding).where(ValidationFinding.enterprise_id.between(lo, hi)))}
+        select(ValidationFinding).where(ValidationFinding.wave == wave,
+                                        ValidationFinding.enterprise_id.between(lo, hi)))}
     latest: dict[tuple[str, str], RegisterDecision] = {}
     for d in session.scalars(select(RegisterDecision).where(
             RegisterDecision.enterprise_id.between(lo, hi), RegisterDecision.decision != "link")
@@ -350,7 +357,7 @@ def _store_chunk(session: Session, enterprises: list[Enterprise],
                     summary.reopened += 1
             row = existing.pop((e.id, f.field), None)
             if row is None:
-                new.append({"enterprise_id": e.id, "field": f.field, **values})
+                new.append({"wave": wave, "enterprise_id": e.id, "field": f.field, **values})
             else:
                 for key, value in values.items():
                     if getattr(row, key) != value:
@@ -363,9 +370,11 @@ def _store_chunk(session: Session, enterprises: list[Enterprise],
         session.delete(stale)
 
 
-def validate(engine: Engine, chunk: int = CHUNK) -> ValidationSummary:
-    """Validate every enterprise against its linked website, in one transaction."""
-    summary = ValidationSummary()
+def validate(engine: Engine, chunk: int = CHUNK, wave: str | None = None) -> ValidationSummary:
+    """Validate every enterprise against its linked website, in one transaction, as the
+    findings of `wave` (default: the newest crawled wave; register.validate_waves)."""
+    wave = wave_to_validate(engine, wave)
+    summary = ValidationSummary(wave=wave)
     counts: Counter[str] = Counter()
     with Session(engine) as session, session.begin():
         last: str | None = None
@@ -376,10 +385,14 @@ def validate(engine: Engine, chunk: int = CHUNK) -> ValidationSummary:
             enterprises = list(session.scalars(query))
             if not enterprises:
                 break
-            _store_chunk(session, enterprises, _chunk_findings(session, enterprises), summary, counts)
+            _store_chunk(session, wave, enterprises, _chunk_findings(session, enterprises),
+                         summary, counts)
             summary.enterprises += len(enterprises)
             last = enterprises[-1].id
             session.flush()
             session.expunge_all()  # memory holds one chunk
+        summary.resolved = record_validation(
+            session, wave, enterprises=summary.enterprises, findings=summary.findings,
+            decided=summary.decided, reopened=summary.reopened)
     summary.verdicts = dict(sorted(counts.items()))
     return summary

@@ -10,11 +10,12 @@ from typing import Any
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.base import BaseScheduler
-from sqlalchemy import Engine, delete, desc, select
+from sqlalchemy import Engine, delete, desc, select, update
 
 from ecomstat.scheduler.cron import configured_timezone, cron_trigger
 from ecomstat.scheduler.errors import InvalidCampaign, UnknownCampaign
 from ecomstat.scheduler.steps import INDICATOR_METHODS, parse_selection, parse_steps
+from ecomstat.scheduler.wave_rules import check_rule, wave_of
 from ecomstat.store import transaction
 from ecomstat.store.models import Campaign, CampaignRun
 
@@ -39,6 +40,9 @@ class CampaignSpec:
     command: str | None = None
     indicators_method: str | None = None  # the `indicators` step's --method (default naive)
     audit_set: str | None = None  # and its --audit (default: the latest imported)
+    # the wave rule: an explicit wave or a pattern of the fire time ({year}Q{quarter});
+    # None: each step's default wave (scheduler/wave_rules.py)
+    wave: str | None = None
 
     def validate(self) -> None:
         if not self.name or not self.name.replace("-", "").replace("_", "").isalnum():
@@ -47,10 +51,14 @@ class CampaignSpec:
         parse_selection(self.selection)
         if self.retries < 0:
             raise InvalidCampaign("--retries must be 0 or more")
-        if self.retry_delay < 0:
-            raise InvalidCampaign("--retry-delay must be 0 or more seconds")
-        if self.step_timeout is not None and self.step_timeout <= 0:
-            raise InvalidCampaign("--step-timeout must be more than 0 seconds")
+        # chained comparisons refuse NaN too; inf or 1e308 crashed the step's sleep and
+        # PostgreSQL's JSON refuses them with a traceback (issue 12 item 5)
+        if not 0 <= self.retry_delay <= 86_400:
+            raise InvalidCampaign("--retry-delay must be 0 or more seconds, at most 86400 "
+                                  f"(a day), got {self.retry_delay!r}")
+        if self.step_timeout is not None and not 0 < self.step_timeout <= 2_592_000:
+            raise InvalidCampaign("--step-timeout must be more than 0 seconds, at most 2592000 "
+                                  f"(30 days), got {self.step_timeout!r}")
         if self.max_pages is not None and self.max_pages < 1:
             raise InvalidCampaign("--max-pages must be at least 1")
         if ("command" in self.steps) != bool(self.command):
@@ -60,13 +68,15 @@ class CampaignSpec:
         if self.indicators_method and self.indicators_method not in INDICATOR_METHODS:
             raise InvalidCampaign(f"--indicators-method must be one of {', '.join(INDICATOR_METHODS)}, "
                                   f"got {self.indicators_method!r}")
+        if self.wave is not None:
+            self.wave = check_rule(self.wave)
 
     def options(self) -> dict[str, Any]:
         return {
             "max_pages": self.max_pages, "retries": self.retries,
             "retry_delay": self.retry_delay, "step_timeout": self.step_timeout,
             "command": self.command, "indicators_method": self.indicators_method,
-            "audit_set": self.audit_set,
+            "audit_set": self.audit_set, "wave": self.wave,
         }
 
 
@@ -120,6 +130,19 @@ def add(engine: Engine, db_url: str, spec: CampaignSpec) -> Campaign:
     return campaign
 
 
+def campaign_wave(engine: Engine, campaign: Campaign, run: CampaignRun) -> str | None:
+    """The wave of `run`'s steps from the campaign's wave rule and the run's fire time (in
+    ECOMSTAT_TIMEZONE), recorded on the run; None when the campaign has no rule (each step
+    then takes its default wave)."""
+    rule = (campaign.options or {}).get("wave")
+    if not rule:
+        return None
+    wave = wave_of(str(rule), run.scheduled_for, configured_timezone())
+    with transaction(engine) as session:
+        session.execute(update(CampaignRun).where(CampaignRun.id == run.id).values(wave=wave))
+    return wave
+
+
 def get(engine: Engine, name: str) -> Campaign:
     with transaction(engine) as session:
         campaign = session.scalar(select(Campaign).where(Campaign.name == name))
@@ -144,7 +167,7 @@ def set_paused(engine: Engine, name: str, paused: bool) -> Campaign:
 
 
 EDITABLE = ("cron", "steps", "selection", "max_pages", "retries", "retry_delay", "step_timeout",
-            "command", "indicators_method", "audit_set")
+            "command", "indicators_method", "audit_set", "wave")
 
 
 def edit(engine: Engine, db_url: str, name: str, changes: dict[str, Any]) -> Campaign:
@@ -160,6 +183,8 @@ def edit(engine: Engine, db_url: str, name: str, changes: dict[str, Any]) -> Cam
                         **{k: v for k, v in (campaign.options or {}).items()
                            if k in CampaignSpec.__dataclass_fields__})
     for key, value in changes.items():
+        if key == "wave" and not str(value).strip():  # `--wave ""`: drop the rule
+            value = None
         setattr(spec, key, value)
     spec.steps = parse_steps(",".join(spec.steps))
     spec.validate()

@@ -10,7 +10,7 @@ import os
 import socket
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, func, select, update
 
 from ecomstat.settings import Settings, get_settings
 from ecomstat.store import transaction
@@ -76,3 +76,23 @@ def scheduler_state(engine: Engine, *, now: dt.datetime | None = None,
                                .order_by(SchedulerInstance.heartbeat_at.desc()).limit(50)).all()
         session.expunge_all()
     return SchedulerState([r for r in rows if is_alive(r, now, misses)], rows[0] if rows else None)
+
+
+def prune(engine: Engine, *, now: dt.datetime | None = None,
+          settings: Settings | None = None) -> int:
+    """Delete the rows of scheduler services that stopped or died more than
+    ECOMSTAT_SCHEDULER_INSTANCE_RETENTION_DAYS ago (0: keep all), keeping each host's latest
+    row (`schedule list` names the last one seen); returns how many went. Run at service
+    start: every start adds a row, so without it they accumulate forever."""
+    days = (settings or get_settings()).getfloat("ECOMSTAT_SCHEDULER_INSTANCE_RETENTION_DAYS")
+    if days <= 0:
+        return 0
+    cutoff = (now or utcnow()) - dt.timedelta(days=days)
+    with transaction(engine) as session:
+        keep = list(session.scalars(select(func.max(SchedulerInstance.id))
+                                    .group_by(SchedulerInstance.host)))
+        # a heartbeat older than the cutoff is a stopped or dead service (alive ones beat
+        # every few seconds)
+        result = session.execute(delete(SchedulerInstance).where(
+            SchedulerInstance.heartbeat_at < cutoff, SchedulerInstance.id.not_in(keep)))
+        return int(result.rowcount or 0)

@@ -44,7 +44,15 @@ def _crawl_sites(options: dict[str, Any]) -> list[str]:
         argv.append(f"--{selection}")
     if options.get("max_pages"):
         argv += ["--max-pages", str(options["max_pages"])]
-    return argv
+    return argv + _wave(options)
+
+
+def _wave(options: dict[str, Any]) -> list[str]:
+    """`--wave W` when the run has a wave (the campaign's wave rule at the run's fire time):
+    the crawl, validation and indicators of one run all work in it. `classify sites` takes
+    none: it records the wave of the newest crawl, the run's own when it crawled."""
+    wave = options.get("run_wave")
+    return ["--wave", str(wave)] if wave else []
 
 
 _STEP_ARGV = {
@@ -53,7 +61,7 @@ _STEP_ARGV = {
     "match": lambda o: ["register", "match"],
     "classify": lambda o: ["classify", "sites"],
     "classify-products": lambda o: ["classify", "products"],
-    "validate": lambda o: ["register", "validate"],
+    "validate": lambda o: ["register", "validate", *_wave(o)],
     "indicators": lambda o: _indicators(o),
     "command": lambda o: _command(o),
 }
@@ -70,7 +78,7 @@ def _indicators(options: dict[str, Any]) -> list[str]:
         argv += ["--method", str(options["indicators_method"])]
     if options.get("audit_set"):
         argv += ["--audit", str(options["audit_set"])]
-    return argv
+    return argv + _wave(options)
 
 
 def _command(options: dict[str, Any]) -> list[str]:

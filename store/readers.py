@@ -25,6 +25,7 @@ READER_TABLES = (
     "enterprise", "register_snapshot", "website", "crawl_run", "site_visit", "page", "product",
     "model", "classification", "audit_label", "indicator_value", "validation_finding",
     "campaign", "campaign_run", "enterprise_wave", "wave_change", "indicator_change",
+    "validation_wave",
 )
 READER_VIEWS = tuple(CURRENT_VIEWS)
 # Read by ecomstat itself: every command checks the schema revision before it runs.

@@ -63,7 +63,7 @@ def latest_wave(engine: Engine) -> str | None:
             .order_by(CrawlRun.id.desc()).limit(1))
 
 
-def _later_waves(engine: Engine, wave: str) -> list[str]:
+def later_waves(engine: Engine, wave: str) -> list[str]:
     """Waves of runs started after the last run of `wave`."""
     with engine.connect() as connection:
         last = connection.scalar(select(func.max(CrawlRun.id)).where(
@@ -138,7 +138,7 @@ def record_wave(engine: Engine, wave: str | None = None) -> tuple[str, int] | No
     wave = check_wave(wave) if wave is not None else latest_wave(engine)
     if wave is None:
         return None
-    later = _later_waves(engine, wave)
+    later = later_waves(engine, wave)
     if later:
         raise BadInput(f"wave {wave} was followed by crawls of {', '.join(later)}: the store now "
                        f"holds their pages and labels, so {wave} can no longer be recorded")
