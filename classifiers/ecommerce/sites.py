@@ -231,6 +231,12 @@ def classify_sites(engine: Engine, model: EcommerceModel, *,
     recorded = record_wave(engine)
     if recorded is not None:
         summary.wave, summary.wave_enterprises = recorded
+        # the wave's score and signal profile, while the store holds its pages (drift, issue 17)
+        from ecomstat.classifiers.drift_profile import record_profile
+        try:
+            record_profile(engine, recorded[0])
+        except BadInput:  # no found website recorded: nothing to profile
+            pass
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
 

@@ -22,6 +22,7 @@ from ecomstat.indicators.adoption import INDICATORS
 from ecomstat.indicators.errors import InvalidIndicatorInput
 from ecomstat.indicators.methods import PREFERENCE, SURVEY_METHOD
 from ecomstat.indicators.report import charts
+from ecomstat.indicators.report.drift import drift_section
 from ecomstat.indicators.results import IndicatorRecord, read_values
 from ecomstat.indicators.survey import compare, definition_notes, read_survey
 from ecomstat.indicators.units import SIZE_CLASSES
@@ -206,6 +207,7 @@ def build_context(engine: Engine, *, period: str | None = None, method: str | No
         "internet_use": read_values(engine, indicator=INTERNET_USE_CODE) or None,
         "models": _models(engine),
         "crawls": _crawls(engine),
+        "drift": drift_section(engine),  # drift between waves (report/drift.py)
     }
 
 
