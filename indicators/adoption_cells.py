@@ -24,7 +24,7 @@ import numpy as np
 
 from ecomstat.indicators.estimators import ShareEstimate, replicate_interval
 from ecomstat.indicators.nonresponse import NONRESPONDENT, OTHER, RESPONDENT, Reweighting
-from ecomstat.indicators.twophase import ErrorRates, Phase1, corrected_shares, phase1_totals
+from ecomstat.indicators.twophase import PRIOR, ErrorRates, Phase1, corrected_shares, phase1_totals
 
 Z = {0.05: 1.959963984540054}
 
@@ -109,8 +109,9 @@ def naive_cells(y: np.ndarray, weight: np.ndarray, domain: np.ndarray, n_domains
 
 def corrected_cells(pred: np.ndarray, domain: np.ndarray, n_domains: int, mask: np.ndarray,
                     phase1: Phase1, rates: ErrorRates, theta_draws: np.ndarray, alpha: float,
-                    rng: np.random.Generator, method: str) -> list[ShareEstimate]:
-    """Two-phase corrected share per domain with a percentile bootstrap interval."""
+                    rng: np.random.Generator, method: str, prior: str = PRIOR) -> list[ShareEstimate]:
+    """Two-phase corrected share per domain with a percentile bootstrap interval (`prior`: the
+    one `theta_draws` were drawn with, for the centre of the finite-population correction)."""
     replicates = theta_draws.shape[0]
     n_groups = len(rates.names)
     point, reps = phase1_totals(domain, n_domains, rates.group_of, n_groups, pred, mask,
@@ -122,7 +123,7 @@ def corrected_cells(pred: np.ndarray, domain: np.ndarray, n_domains: int, mask: 
     cell = rates.group_of[inside] * 2 + pred[inside].astype(np.int64)
     classified = np.bincount(cell, minlength=2 * n_groups).reshape(n_groups, 2)
     fraction = np.clip(rates.n / np.maximum(classified, 1), 0.0, 1.0)
-    centre = rates.centre()
+    centre = rates.centre(prior)
     theta_star = np.clip(centre + np.sqrt(1 - fraction) * (theta_draws - centre), 0.0, 1.0)
     share_star, _, _ = corrected_shares(reps, theta_star)
     # Phase 1, within predicted classes: the true labels of the classified units vary around

@@ -47,7 +47,7 @@ from ecomstat.indicators.nonresponse import Reweighting
 MIN_AUDIT_PER_CLASS = 10
 JEFFREYS = 0.5
 TINY = 1e-6  # a Beta shape of 0 (no event on a side) as a point mass at the boundary
-PRIORS = ("mod-jeffreys", "jeffreys", "mid-p")
+PRIORS = ("mod-jeffreys", "shared", "jeffreys", "mid-p")
 PRIOR = PRIORS[0]
 
 
@@ -91,28 +91,39 @@ class ErrorRates:
         """(G, 2) effective units per audited unit, n_eff / n (1 for an unweighted audit)."""
         return np.where(self.n > 0, self.n_eff / np.maximum(self.n, 1), 1.0)
 
-    def centre(self) -> np.ndarray:
-        """(G, 2) posterior mean of theta under the default prior (the centre the draws are
-        shrunk towards for the audit's finite-population correction)."""
+    def centre(self, prior: str = PRIOR) -> np.ndarray:
+        """(G, 2) posterior mean of theta under the prior of the draws (the centre they are
+        shrunk towards for the audit's finite-population correction, which matters where the
+        audit is a large part of a predicted class, e.g. 150 of 185 predicted shops)."""
         s = self.scale()
-        return (self.n_eff * self.theta + JEFFREYS * s) / (self.n_eff + 2 * JEFFREYS * s)
+        unit = s / self.theta.shape[0] if prior == "shared" else s
+        return (self.n_eff * self.theta + JEFFREYS * unit) / (self.n_eff + 2 * JEFFREYS * unit)
 
     def draws(self, replicates: int, rng: np.random.Generator, prior: str = PRIOR) -> np.ndarray:
         """(B, G, 2) draws of theta; x = n_eff * theta effective positives (Kish).
 
-        ``mod-jeffreys`` (the default): the Jeffreys posterior Beta(x + s/2, n_eff - x + s/2)
+        ``mod-jeffreys`` (the default): the Jeffreys posterior Beta(x + a, n_eff - x + a), a = s/2,
         with its pseudo-counts on the audit's own scale (s = n_eff / n: half an AUDITED unit on
-        each side; with unequal weights a plain +1/2 would weigh 1/s audited units and widen
-        the interval at small counts), and Clopper–Pearson tails where a side holds fewer than
-        2 audited units: the lower tail from Beta(x, n_eff - x + s) when x < 2s, the upper from
-        Beta(x + s, n_eff - x) when n_eff - x < 2s. Those tails mend the Jeffreys interval's
+        each side; with unequal weights a plain +1/2 would weigh 1/s audited units and widen the
+        interval at small counts), and Clopper–Pearson tails where a side holds fewer than 2
+        audited units: the lower tail from Beta(x, n_eff - x + 2a) when x < 2s, the upper from
+        Beta(x + 2a, n_eff - x) when n_eff - x < 2s. Those tails mend the Jeffreys interval's
         coverage dip at one event among many (Brown, Cai & DasGupta 2001, sec. 4.1.2).
-        ``jeffreys``: Beta(x + 1/2, n_eff - x + 1/2) everywhere. ``mid-p``: Jeffreys where
-        both counts are 2 or more, else an even mixture of the two Clopper–Pearson confidence
+        ``shared``: as ``mod-jeffreys`` with the prior's weight shared by the G error groups,
+        a = s / (2G), so that splitting a predicted class's audit into G size classes does not
+        multiply its prior information by G (the overall objective prior of Berger, Bernardo &
+        Sun 2015 / Perks 1947 for many multinomial cells; one pseudo-event for a weighted sum of
+        small counts as in Fay & Feuer 1997 and Tiwari, Clegg & Zou 2006). Identical to
+        ``mod-jeffreys`` for pooled rates. Measured in issue 16's grid (bench/README.md): it
+        brings three audits of 100 split by size class from 97.9–98.3% to 95.1–97.9% but raises
+        rare-class stratified audits (P 0.05, audit of 300: 97.3 -> 98.3% calibrated), so it is
+        not the default.
+        ``jeffreys``: Beta(x + 1/2, n_eff - x + 1/2) everywhere. ``mid-p``: Jeffreys where both
+        counts are 2 or more, else an even mixture of the two Clopper–Pearson confidence
         distributions Beta(x, n - x + 1) and Beta(x + 1, n - x). The last two were the earlier
-        defaults; issue 16's simulation (bench/README.md) shows why they were replaced:
-        ``jeffreys`` under-covers a rare class audited 50/50 (86-90%), ``mid-p`` over-covers
-        small error counts (above 98% with audits of 100)."""
+        defaults; issue 16's simulation shows why they were replaced: ``jeffreys`` under-covers
+        a rare class audited 50/50 (86-90%), ``mid-p`` over-covers small error counts (above 98%
+        with audits of 100)."""
         x = self.n_eff * self.theta
         shape = (replicates, *self.theta.shape)
         if prior == "jeffreys":
@@ -124,9 +135,11 @@ class ErrorRates:
             jeffreys = rng.beta(x + JEFFREYS, self.n_eff - x + JEFFREYS, size=shape)
             near = (x < 2) | (self.n_eff - x < 2)
             return np.where(near, mixture, jeffreys)
-        if prior != "mod-jeffreys":
+        if prior not in ("shared", "mod-jeffreys"):
             raise InvalidIndicatorInput(f"unknown prior {prior!r} ({', '.join(PRIORS)})")
         s = self.scale()
+        # `shared`: one audited unit of pseudo-count per predicted class, split over the groups.
+        unit = s / self.theta.shape[0] if prior == "shared" else s
         u = rng.random(shape)
 
         def quantile(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -135,9 +148,10 @@ class ErrorRates:
 
         # One uniform per draw through three quantile functions, so that a tail swap keeps
         # the draw's rank (the percentile interval takes its ends from the swapped tails).
-        body = quantile(x + JEFFREYS * s, self.n_eff - x + JEFFREYS * s)
-        lower = np.minimum(quantile(x, self.n_eff - x + s), body)
-        upper = np.maximum(quantile(x + s, self.n_eff - x), body)
+        body = quantile(x + JEFFREYS * unit, self.n_eff - x + JEFFREYS * unit)
+        lower = np.minimum(quantile(x, self.n_eff - x + unit), body)
+        upper = np.maximum(quantile(x + unit, self.n_eff - x), body)
+        # The tails' trigger stays a count of audited units (fewer than 2 on a side).
         body = np.where((u < 0.5) & (x < 2 * s), lower, body)
         return np.where((u > 0.5) & (self.n_eff - x < 2 * s), upper, body)
 
