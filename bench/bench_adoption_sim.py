@@ -3,7 +3,7 @@ calibrated estimators, with the library's own estimators (`indicators.twophase`,
 `indicators.adoption_cells`), on the issue's grid.
 
     python bench/bench_adoption_sim.py [--replications 200] [--bootstrap 200] [--quick] [--markdown]
-        [--prior mod-jeffreys|jeffreys|mid-p] [--fixed-reweighting] [--only 0,5,60]
+        [--prior shared|mod-jeffreys|jeffreys|mid-p] [--fixed-reweighting] [--only 0,5,60]
 
 Population: 20,000 enterprises, 3 size classes (14,000 / 4,400 / 1,600) x 4 NACE sections, a
 fixed true web-sales status with share P (0.05, 0.2, 0.5). Each replication draws a
@@ -21,16 +21,14 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecomstat.indicators.adoption_cells import corrected_cells, naive_cells, nonresponse_weights  # noqa: E402
-from ecomstat.indicators.twophase import AuditSample, Phase1, error_rates  # noqa: E402
+from ecomstat.indicators.twophase import PRIOR as DEFAULT_PRIOR  # noqa: E402
+from ecomstat.indicators.twophase import PRIORS, AuditSample, Phase1, error_rates  # noqa: E402
 
 SIZES = (14_000, 4_400, 1_600)
 DESIGN_WEIGHTS = (20, 8, 2)
@@ -39,7 +37,7 @@ SHARES = (0.05, 0.2, 0.5)
 RATES = ((0.75, 0.90), (0.85, 0.95), (0.95, 0.99))
 AUDITS = (30, 100, 300)
 DESIGNS = ("srs", "strat")
-PRIOR = "mod-jeffreys"
+PRIOR = DEFAULT_PRIOR
 REDO_REWEIGHTING = True  # --fixed-reweighting: keep the sample's nonresponse factors in every replicate
 
 
@@ -90,7 +88,7 @@ def replication(pop: tuple[np.ndarray, np.ndarray, np.ndarray], sens: float, spe
     rates = error_rates(pred, weight, sample, s_size.astype(np.int64), ["10-49", "50-249", "250+"])
     theta = rates.draws(bootstrap, rng, PRIOR)
     est = corrected_cells(pred, domain, 1, crawled, Phase1(weight, d, strata, reweighting=reweighting), rates,
-                          theta, 0.05, rng, "corrected")[0]
+                          theta, 0.05, rng, "corrected", PRIOR)[0]
     out["corrected"] = (est.estimate, est.ci_low, est.ci_high)
     # Calibrated: post-stratified to the population's size x NACE counts (nonrespondents get 0).
     totals = np.bincount(size * SECTIONS + section, minlength=3 * SECTIONS).astype(float)
@@ -100,7 +98,7 @@ def replication(pop: tuple[np.ndarray, np.ndarray, np.ndarray], sens: float, spe
     phase1 = Phase1(calibrated, d, strata, cells.astype(np.int64), totals)
     rates_c = error_rates(pred, calibrated, sample, s_size.astype(np.int64), ["10-49", "50-249", "250+"])
     est = corrected_cells(pred, domain, 1, crawled, phase1, rates_c, rates_c.draws(bootstrap, rng, PRIOR), 0.05,
-                          rng, "calibrated")[0]
+                          rng, "calibrated", PRIOR)[0]
     out["calibrated"] = (est.estimate, est.ci_low, est.ci_high)
     return out
 
@@ -112,7 +110,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="20 replications, 100 bootstrap replicates")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
-    parser.add_argument("--prior", choices=["mod-jeffreys", "jeffreys", "mid-p"], default="mod-jeffreys",
+    parser.add_argument("--prior", choices=list(PRIORS), default=DEFAULT_PRIOR,
                         help="draws of the error rates (see indicators.twophase.ErrorRates.draws)")
     parser.add_argument("--fixed-reweighting", action="store_true",
                         help="keep the sample's nonresponse factors in every replicate (the old variance)")

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from ecomstat.classifiers.characteristics import site_characteristics  # noqa: E402
 from ecomstat.classifiers.ecommerce import load_model  # noqa: E402

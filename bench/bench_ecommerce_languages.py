@@ -26,7 +26,6 @@ import numpy as np
 from sklearn.model_selection import StratifiedGroupKFold
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from ecomstat.classifiers.ecommerce.model import EcommerceClassifier  # noqa: E402
 from ecomstat.classifiers.ecommerce.training import (  # noqa: E402

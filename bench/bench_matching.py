@@ -17,11 +17,8 @@ import argparse
 import os
 import random
 import resource
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecomstat.register.blocking import candidate_pairs  # noqa: E402
 from ecomstat.register.extract import SiteFacts  # noqa: E402

@@ -237,7 +237,6 @@ def temporary_database() -> Iterator[str]:
 
 
 def rehearse(n: int, db: str, steps: list[str], pages: int, work: Path) -> list[dict[str, Any]]:
-    sys.path.insert(0, str(HERE))
     from bench_register_import import generate
 
     from ecomstat.store import make_engine, upgrade

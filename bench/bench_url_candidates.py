@@ -21,11 +21,9 @@ from __future__ import annotations
 import argparse
 import csv
 import hashlib
-import sys
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecomstat.urls import registered_domain  # noqa: E402
 from ecomstat.register.candidates import CandidateGenerator  # noqa: E402

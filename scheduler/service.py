@@ -23,12 +23,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from ecomstat.settings import Settings
-from ecomstat.scheduler import liveness, runs
+from ecomstat.scheduler import clock, liveness, runs
 from ecomstat.scheduler.campaigns import JOB_TABLE, job_id, schedule_job
 from ecomstat.scheduler.cron import configured_timezone
 from ecomstat.scheduler.jobs import ACTIVE
 from ecomstat.store import make_engine, require_current, transaction
-from ecomstat.store.models import Campaign, utcnow
+from ecomstat.store.models import Campaign
 
 log = logging.getLogger(__name__)
 MAX_COALESCED_RECORDED = 100
@@ -47,6 +47,8 @@ class SchedulerService:
         self.timezone = configured_timezone(str(settings["ECOMSTAT_TIMEZONE"]).strip() or "UTC")
         self.heartbeat_seconds = settings.getfloat("ECOMSTAT_SCHEDULER_HEARTBEAT_SECONDS")
         self.instance_id: int | None = None
+        # the system clock, or a test's file clock (ECOMSTAT_SCHEDULER_CLOCK; see scheduler.clock)
+        clock.configure(str(settings["ECOMSTAT_SCHEDULER_CLOCK"]).strip() or None)
 
     def _build(self) -> BackgroundScheduler:
         return BackgroundScheduler(
@@ -64,9 +66,12 @@ class SchedulerService:
         """Make the job store agree with the campaign table (campaigns added, paused or removed
         from another process); existing jobs keep their next run time."""
         assert self.scheduler is not None
+        # jobs first, the campaign rows (the truth) last: `schedule pause` in another process
+        # writes the row, then the job; read the other way round, a pause landing between the
+        # two reads looked like a paused job of an active campaign, and was undone here
+        jobs = {job.id: job for job in self.scheduler.get_jobs()}
         with transaction(self.engine) as session:
             campaigns = {c.name: c for c in session.scalars(select(Campaign)).all()}
-        jobs = {job.id: job for job in self.scheduler.get_jobs()}
         grace = self.settings.getint("ECOMSTAT_MISFIRE_GRACE_SECONDS")
         for name, campaign in campaigns.items():
             job = jobs.get(job_id(name))
@@ -93,13 +98,15 @@ class SchedulerService:
         if install_signal_handlers:
             signal.signal(signal.SIGTERM, self._on_signal)
             signal.signal(signal.SIGINT, self._on_signal)
+        clock.install()
         self.scheduler = scheduler = self._build()
         scheduler.add_listener(self.record_skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         scheduler.start(paused=True)
         self.sync_jobs()
-        self.record_coalesced(utcnow())
+        self.record_coalesced(clock.now())
         scheduler.resume()
         self.instance_id = liveness.register(self.engine, self.heartbeat_seconds, self.timezone.key)
+        liveness.prune(self.engine, settings=self.settings)  # old stopped or dead services' rows
         log.info("scheduler started on %s (cron in %s)",
                  self.engine.url.render_as_string(hide_password=True), self.timezone.key)
         try:

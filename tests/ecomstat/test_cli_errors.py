@@ -20,7 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     (("classify", "page", "--threshold", "2", "x.html"), "Invalid value for '--threshold'"),
     (("classify", "page"), "Missing argument"),
     (("indicators", "show", "--format", "xml"), "'xml' is not one of"),
-    (("register", "import", "--bogus", "f.csv"), "No such option: --bogus"),
+    (("register", "import", "--bogus", "f.csv"), "No such option"),  # click 8.5 rewords the rest
     (("nosuchcommand",), "No such command 'nosuchcommand'"),
 ])
 def test_usage_errors_are_one_line_with_exit_code_2(args: tuple[str, ...], says: str) -> None:

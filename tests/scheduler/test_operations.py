@@ -29,14 +29,14 @@ from ecomstat.spiders.runs import create_run, upsert_websites
 from ecomstat.store import make_engine
 from ecomstat.store.models import utcnow
 
-from scheduler_kit import Schedulers, cli, history, runner, wait_until
+from scheduler_kit import WAIT, Schedulers, cli, fire_time, history, runner, wait_until
 
 
 @pytest.fixture
 def schedulers(db_url: str, tmp_path: Path) -> Iterator[Schedulers]:
     started = Schedulers(db_url, tmp_path)
     yield started
-    started.stop_all()
+    started.close()
 
 
 def listed(db_url: str) -> list[dict[str, Any]]:
@@ -122,7 +122,7 @@ def test_schedule_list_says_whether_a_scheduler_is_alive(db_url: str, schedulers
     [row] = listed(db_url)
     assert row["state"] == "no-scheduler" and row["scheduler"] == "none alive (never started)"
     proc = schedulers.start()
-    [row] = wait_until(lambda: [r for r in listed(db_url) if r["state"] == "active"], 60,
+    [row] = wait_until(lambda: [r for r in listed(db_url) if r["state"] == "active"], WAIT,
                        "the scheduler to beat")
     assert row["scheduler"] == f"alive ({os.uname().nodename}:{proc.pid})"
     cli(db_url, "schedule", "pause", "m")
@@ -136,12 +136,12 @@ def test_schedule_list_says_whether_a_scheduler_is_alive(db_url: str, schedulers
     later = utcnow() + dt.timedelta(seconds=1)
     assert scheduler_state(engine, now=later).alive == []  # ... and stale 0.6 s later
     engine.dispose()
-    [row] = wait_until(lambda: [r for r in listed(db_url) if r["state"] == "no-scheduler"], 30,
+    [row] = wait_until(lambda: [r for r in listed(db_url) if r["state"] == "no-scheduler"], WAIT,
                        "the killed scheduler to be seen dead")
     assert row["scheduler"].startswith(f"none alive (last: {os.uname().nodename}:{proc.pid} at ")
     # a scheduler stopped with SIGTERM says so at once
     proc = schedulers.start()
-    wait_until(lambda: listed(db_url)[0]["state"] == "active", 60, "the second scheduler")
+    wait_until(lambda: listed(db_url)[0]["state"] == "active", WAIT, "the second scheduler")
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     assert listed(db_url)[0]["state"] == "no-scheduler"
@@ -152,19 +152,22 @@ def test_skipped_fires_are_recorded_with_the_reason(db_url: str, schedulers: Sch
     gate, started = tmp_path / "gate", tmp_path / "started"
     cli(db_url, "schedule", "add", "every", "--cron", "* * * * * *", "--steps", "command",
         "--command", gated_command(gate, started))
+    fire = schedulers.clock.to_next_run(db_url, "every")
     schedulers.start()
     try:
-        # the first run holds; the next fires of this scheduler find it still running
-        # (fires missed while the service started are recorded too, as coalesced)
+        # the first run holds; the next fire of this scheduler finds it still running
+        wait_until(started.exists, WAIT, "the first run to start")
+        schedulers.clock.advance(1)
         reason = "the previous run of this campaign was still running in this scheduler"
         skipped = wait_until(lambda: [r for r in history(db_url, "every")
                                       if r["status"] == "skipped" and r["error"] == reason],
-                             120, "a fire skipped because the previous run still runs")
+                             WAIT, "a fire skipped because the previous run still runs")
         running = [r for r in history(db_url, "every") if r["status"] != "skipped"]
     finally:
         gate.touch()
     assert [r["status"] for r in running] == ["running"]  # one run held the whole time
     assert skipped[0]["scheduled_for"] > running[0]["scheduled_for"]
+    assert fire_time(running[0]) == fire
     [row] = listed(db_url)
     assert row["last_skipped"] is not None and "still running" in row["skip_reason"]
     assert row["last_status"] in ("running", "finished")  # the last run, not the skip
@@ -178,7 +181,7 @@ def test_run_now_reports_its_own_run_while_the_scheduler_fires(db_url: str, tmp_
                              "run-now", "rare"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:
-        wait_until(started.exists, 60, "run-now's step to start")
+        wait_until(started.exists, WAIT, "run-now's step to start")
         # the scheduler fires meanwhile: that fire is skipped (and recorded as such)
         assert run_scheduled(db_url, "rare") is None
         assert [r["status"] for r in history(db_url, "rare")] == ["skipped", "running"]

@@ -1,5 +1,7 @@
-"""The scheduler with real time (second-scale cron triggers), on SQLite and PostgreSQL:
-restarts, two scheduler processes, killed runs, SIGTERM, retries."""
+"""The scheduler service on SQLite and PostgreSQL: restarts, two scheduler processes, killed
+runs, SIGTERM, retries, the misfire grace. The services read a file clock the test moves
+(scheduler_kit.Clock): each fire time comes when the test says, and the test waits for what it
+does (a history row, a marker file), never for the wall clock."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ import shlex
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,27 +19,36 @@ import pytest
 
 from ecomstat.cli import app
 
-from scheduler_kit import Schedulers, cli, history, runner, wait_until
+from scheduler_kit import WAIT, Schedulers, cli, fire_time, history, next_run, runner, wait_until
 
 
 @pytest.fixture
 def schedulers(db_url: str, tmp_path: Path) -> Iterator[Schedulers]:
     started = Schedulers(db_url, tmp_path)
     yield started
-    started.stop_all()
+    started.close()
 
 
-def marker_command(path: Path, sleep: float = 0.0, exit_code: int = 0) -> str:
+def marker_command(path: Path, sleep: float = 0.0, exit_code: int = 0, gate: Path | None = None) -> str:
+    """A step that writes its pid to `path`, waits for the file `gate` (at most 120 s) when
+    given one, stays `sleep` seconds (a step that runs until it is stopped), and exits."""
+    wait = ("t = time.time()\n"
+            f"while not os.path.exists({str(gate)!r}) and time.time() - t < 120:\n"
+            "    time.sleep(0.05)\n") if gate else ""
     code = (
-        "import os, sys, time; "
-        f"open({str(path)!r}, 'a').write(str(os.getpid()) + chr(10)); "
-        f"time.sleep({sleep}); sys.exit({exit_code})"
+        "import os, sys, time\n"
+        f"open({str(path)!r}, 'a').write(str(os.getpid()) + chr(10))\n"
+        f"{wait}time.sleep({sleep})\nsys.exit({exit_code})\n"
     )
     return f"{sys.executable} -c \"{code}\""
 
 
 def lines(path: Path) -> list[str]:
     return path.read_text().splitlines() if path.exists() else []
+
+
+def finished(db_url: str, name: str) -> int:
+    return len([r for r in history(db_url, name) if r["status"] == "finished"])
 
 
 def test_bad_definitions_are_refused(db_url: str) -> None:
@@ -117,91 +127,108 @@ def test_edit_changes_a_campaign_in_place_and_keeps_its_history(db_url: str, tmp
 
 
 def test_job_stored_before_restart_runs_after_it(db_url: str, schedulers: Schedulers, tmp_path: Path) -> None:
-    marker = tmp_path / "runs.txt"
+    marker, clock = tmp_path / "runs.txt", schedulers.clock
     cli(db_url, "schedule", "add", "tick", "--cron", "* * * * * *", "--steps", "command",
         "--command", marker_command(marker), "--retries", "0")
+    first_fire = clock.to_next_run(db_url, "tick")
     first = schedulers.start()
-    wait_until(lambda: len(lines(marker)) >= 1, 30, "a run by the first scheduler")
+    wait_until(lambda: finished(db_url, "tick") >= 1, WAIT, "the run of the first scheduler")
     first.send_signal(signal.SIGTERM)
-    assert first.wait(timeout=30) == 0
-    # fire times come every second: a run the SIGTERM caught mid-step is marked interrupted,
-    # and on a busy machine a fire time that came while a run was alive is recorded skipped
-    stopped = {r["scheduled_for"]: r["status"] for r in history(db_url, "tick")}
-    assert set(stopped.values()) <= {"finished", "interrupted", "skipped"}
-
-    def finished_after_restart() -> list[dict]:
-        return [r for r in history(db_url, "tick")
-                if r["scheduled_for"] not in stopped and r["status"] == "finished"]
-
+    assert first.wait(timeout=60) == 0
+    clock.advance(1)  # the next fire time comes while no scheduler runs
     schedulers.start()
-    wait_until(lambda: len(finished_after_restart()) >= 2, 30, "runs after the restart")
+    wait_until(lambda: finished(db_url, "tick") >= 2, WAIT, "the run missed while down")
+    clock.advance(1)
+    wait_until(lambda: finished(db_url, "tick") >= 3, WAIT, "the next regular run")
     runs = history(db_url, "tick")
-    assert all(r["status"] in ("finished", "running", "skipped") for r in runs
-               if r["scheduled_for"] not in stopped)
-    assert len({r["scheduled_for"] for r in runs}) == len(runs)
+    assert sorted(fire_time(r) for r in runs) == [first_fire + dt.timedelta(seconds=s) for s in range(3)]
+    assert {r["status"] for r in runs} == {"finished"} and len(lines(marker)) == 3
 
 
 def test_two_scheduler_processes_never_double_run(db_url: str, schedulers: Schedulers, tmp_path: Path) -> None:
-    marker = tmp_path / "runs.txt"
+    marker, gate, clock = tmp_path / "runs.txt", tmp_path / "gate", schedulers.clock
     cli(db_url, "schedule", "add", "busy", "--cron", "* * * * * *", "--steps", "command",
-        "--command", marker_command(marker, sleep=1.5), "--retries", "0")
+        "--command", marker_command(marker, gate=gate), "--retries", "0")
+    fire = clock.to_next_run(db_url, "busy")
     schedulers.start()
     schedulers.start()
-    wait_until(lambda: len([r for r in history(db_url, "busy") if r["status"] == "finished"]) >= 3, 60,
-               "three finished runs")
+    try:
+        wait_until(lambda: len(lines(marker)) >= 1, WAIT, "the first run to start")
+        # the next fire time comes while the first run holds: whichever scheduler fires it,
+        # it finds the campaign busy and records the fire skipped
+        clock.advance(1)
+        wait_until(lambda: [r for r in history(db_url, "busy") if r["status"] == "skipped"
+                            and fire_time(r) == fire + dt.timedelta(seconds=1)], WAIT,
+                   "the fire while the first run holds to be skipped")
+    finally:
+        gate.touch()
+    wait_until(lambda: finished(db_url, "busy") >= 1, WAIT, "the first run to finish")
+    for count in (2, 3):
+        clock.advance(1)
+        wait_until(lambda n=count: finished(db_url, "busy") >= n, WAIT, f"finished run {count}")
     schedulers.stop_all()
     runs = [r for r in history(db_url, "busy") if r["status"] in ("finished", "running")]
-    assert len({r["scheduled_for"] for r in runs}) == len(runs), "a fire time ran twice"
-    # no two runs overlapped in time, although fire times come every second and a run takes 1.5 s
+    assert sorted(fire_time(r) for r in runs) == [fire + dt.timedelta(seconds=s) for s in (0, 2, 3)]
+    assert len(lines(marker)) == 3, "a fire time ran twice"
+    # no two runs overlapped in time, although the second fire came while the first held
     spans = sorted((r["started_at"], r["finished_at"] or "9999") for r in runs)
     for (_, end), (start, _) in zip(spans, spans[1:]):
         assert start >= end, f"overlapping runs: {spans}"
-    assert len(lines(marker)) <= len(runs) + 1
 
 
 def test_killed_scheduler_leaves_run_marked_interrupted(db_url: str, schedulers: Schedulers, tmp_path: Path) -> None:
     marker = tmp_path / "runs.txt"
     cli(db_url, "schedule", "add", "long", "--cron", "* * * * * *", "--steps", "command",
-        "--command", marker_command(marker, sleep=60), "--retries", "0")
+        "--command", marker_command(marker, sleep=120), "--retries", "0")
+    schedulers.clock.to_next_run(db_url, "long")
     proc = schedulers.start()
-    wait_until(lambda: len(lines(marker)) >= 1, 30, "the long step to start")
+    wait_until(lambda: len(lines(marker)) >= 1, WAIT, "the long step to start")
     proc.kill()
     proc.wait()
     os.kill(int(lines(marker)[0]), signal.SIGKILL)  # the orphaned step, as a machine crash would
     cli(db_url, "schedule", "pause", "long")
     schedulers.start()
-    wait_until(lambda: any(r["status"] == "interrupted" for r in history(db_url, "long")), 30,
+    wait_until(lambda: any(r["status"] == "interrupted" for r in history(db_url, "long")), WAIT,
                "the killed run to be marked interrupted")
-    [run] = [r for r in history(db_url, "long") if r["status"] == "interrupted"]
-    assert run["steps"][0]["status"] == "interrupted"
+    [run] = history(db_url, "long")
+    assert run["status"] == "interrupted" and run["steps"][0]["status"] == "interrupted"
 
 
 def test_sigterm_interrupts_the_current_step_and_records_it(db_url: str, schedulers: Schedulers, tmp_path: Path) -> None:
     marker = tmp_path / "runs.txt"
     cli(db_url, "schedule", "add", "long", "--cron", "* * * * * *", "--steps", "command",
-        "--command", marker_command(marker, sleep=60), "--retries", "0")
+        "--command", marker_command(marker, sleep=120), "--retries", "0")
+    schedulers.clock.to_next_run(db_url, "long")
     proc = schedulers.start()
-    wait_until(lambda: len(lines(marker)) >= 1, 30, "the long step to start")
+    wait_until(lambda: len(lines(marker)) >= 1, WAIT, "the long step to start")
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
-    # the fires of the following seconds, skipped while the step ran, are recorded too
-    runs = [r for r in history(db_url, "long") if r["status"] != "skipped"]
-    assert runs[0]["status"] == "interrupted"
-    assert runs[0]["steps"][0]["status"] == "interrupted"
+    assert proc.wait(timeout=60) == 0
+    [run] = history(db_url, "long")  # the clock stood still: no other fire time came
+    assert run["status"] == "interrupted" and run["steps"][0]["status"] == "interrupted"
+    with pytest.raises(ProcessLookupError):  # the step did not outlive the service
+        os.kill(int(lines(marker)[0]), 0)
 
 
 def test_failing_step_is_retried_then_failed_and_next_run_still_happens(
     db_url: str, schedulers: Schedulers, tmp_path: Path
 ) -> None:
-    marker = tmp_path / "runs.txt"
+    marker, clock = tmp_path / "runs.txt", schedulers.clock
     cli(db_url, "schedule", "add", "flaky", "--cron", "*/2 * * * * *", "--steps", "command",
         "--command", marker_command(marker, exit_code=3), "--retries", "1", "--retry-delay", "0")
+    fire = clock.to_next_run(db_url, "flaky")
     schedulers.start()
-    wait_until(lambda: len([r for r in history(db_url, "flaky") if r["status"] == "failed"]) >= 2, 40,
-               "two failed runs")
-    failed = [r for r in history(db_url, "flaky") if r["status"] == "failed"]
-    assert all(r["steps"][0]["attempts"] == 2 for r in failed)
-    assert all("exit code 3" in (r["error"] or "") for r in failed)
+
+    def failed() -> list[dict]:
+        return [r for r in history(db_url, "flaky") if r["status"] == "failed"]
+
+    wait_until(lambda: len(failed()) >= 1, WAIT, "the first failed run")
+    clock.advance(2)
+    wait_until(lambda: len(failed()) >= 2, WAIT, "the next run, failed too")
+    runs = history(db_url, "flaky")
+    assert sorted(fire_time(r) for r in runs) == [fire, fire + dt.timedelta(seconds=2)]
+    assert all(r["steps"][0]["attempts"] == 2 for r in runs)
+    assert all("exit code 3" in (r["error"] or "") for r in runs)
+    assert len(lines(marker)) == 4  # two attempts each
 
 
 def test_crontab_weekday_numbers_keep_their_crontab_meaning() -> None:
@@ -243,37 +270,54 @@ def test_run_records_the_counts_of_each_step(db_url: str) -> None:
 def test_fire_time_missed_while_down_runs_once_at_start_up(
     db_url: str, schedulers: Schedulers, tmp_path: Path
 ) -> None:
-    marker = tmp_path / "runs.txt"
-    second = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=3)).second
-    cli(db_url, "schedule", "add", "missed", "--cron", f"{second} * * * * *", "--steps", "command",
+    marker, clock = tmp_path / "runs.txt", schedulers.clock
+    cli(db_url, "schedule", "add", "missed", "--cron", "30 * * * * *", "--steps", "command",
         "--command", marker_command(marker), "--retries", "0")
-    # the fire time passes while no scheduler runs, and is 4+ s late at start-up: past
+    fire = next_run(db_url, "missed")
+    # the fire time passes while no scheduler runs, and is 4 s late at start-up: past
     # APScheduler's own 1 s default, well within ECOMSTAT_MISFIRE_GRACE_SECONDS (6 h)
-    time.sleep(7)
+    clock.set(fire + dt.timedelta(seconds=4))
     cli(db_url, "schedule", "list")  # looking at the schedule must not consume the missed fire time
     schedulers.start()
-    wait_until(lambda: any(r["status"] == "finished" for r in history(db_url, "missed")), 25,
+    wait_until(lambda: finished(db_url, "missed") >= 1, WAIT,
                "the missed run at start-up (the next regular fire time is a minute away)")
     [run] = history(db_url, "missed")
-    assert run["scheduled_for"][17:19] == f"{second:02d}"
+    assert fire_time(run) == fire
     assert len(lines(marker)) == 1
+
+
+def test_fire_time_missed_past_the_grace_is_skipped_at_start_up(
+    db_url: str, schedulers: Schedulers, tmp_path: Path
+) -> None:
+    marker, clock = tmp_path / "runs.txt", schedulers.clock
+    cli(db_url, "schedule", "add", "late", "--cron", "30 * * * * *", "--steps", "command",
+        "--command", marker_command(marker), "--retries", "0")
+    fire = next_run(db_url, "late")
+    clock.set(fire + dt.timedelta(seconds=10))  # later than the grace below
+    schedulers.start(ECOMSTAT_MISFIRE_GRACE_SECONDS="5")
+    [run] = wait_until(lambda: history(db_url, "late"), WAIT, "the missed fire to be recorded")
+    assert run["status"] == "skipped" and "missed by more than" in run["error"]
+    assert fire_time(run) == fire and not marker.exists()
 
 
 def test_campaign_added_paused_and_resumed_while_the_service_runs(
     db_url: str, schedulers: Schedulers, tmp_path: Path
 ) -> None:
-    marker = tmp_path / "runs.txt"
+    marker, clock = tmp_path / "runs.txt", schedulers.clock
     schedulers.start()
     log = tmp_path / "scheduler-0.log"
-    wait_until(lambda: log.exists() and "scheduler started" in log.read_text(), 30, "the service to start")
+    wait_until(lambda: log.exists() and "scheduler started" in log.read_text(), WAIT, "the service to start")
     cli(db_url, "schedule", "add", "later", "--cron", "* * * * * *", "--steps", "command",
         "--command", marker_command(marker), "--retries", "0")
-    wait_until(lambda: len(lines(marker)) >= 1, 30, "a run of the campaign added while the service runs")
+    clock.to_next_run(db_url, "later")
+    wait_until(lambda: finished(db_url, "later") >= 1, WAIT,
+               "a run of the campaign added while the service runs")
     cli(db_url, "schedule", "pause", "later")
-    time.sleep(2)
-    before = len(lines(marker))
+    clock.advance(4.5)  # fire times pass while it is paused (half-way between two: see Clock)
     cli(db_url, "schedule", "resume", "later")
-    wait_until(lambda: len(lines(marker)) > before, 30, "a run after the campaign was resumed")
+    clock.to_next_run(db_url, "later")
+    wait_until(lambda: finished(db_url, "later") >= 2, WAIT, "a run after the campaign was resumed")
+    assert len(lines(marker)) == 2  # the fire times that passed while paused did not run
 
 
 def test_sigterm_to_run_now_interrupts_its_step(db_url: str, tmp_path: Path) -> None:
@@ -283,7 +327,7 @@ def test_sigterm_to_run_now_interrupts_its_step(db_url: str, tmp_path: Path) -> 
     proc = subprocess.Popen([sys.executable, "-m", "ecomstat", "--db", db_url, "schedule", "run-now", "manual"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        wait_until(lambda: len(lines(marker)) >= 1, 30, "the step to start")
+        wait_until(lambda: len(lines(marker)) >= 1, WAIT, "the step to start")
         proc.send_signal(signal.SIGTERM)
         output, _ = proc.communicate(timeout=30)
     finally:
@@ -297,7 +341,7 @@ def test_sigterm_to_run_now_interrupts_its_step(db_url: str, tmp_path: Path) -> 
     assert run["status"] == "interrupted" and run["steps"][0]["status"] == "interrupted"
 
 
-def test_concurrent_claims_of_a_campaign_let_exactly_one_run(engine) -> None:  # type: ignore[no-untyped-def]
+def test_concurrent_claims_of_a_campaign_let_exactly_one_run(engine, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A cron fire time and a run-now claimed at once by two processes: the campaign row's write
     lock serialises them, so one runs and the other is recorded skipped (never both, and never
     neither, which the insert-then-look protocol allowed)."""
@@ -313,13 +357,31 @@ def test_concurrent_claims_of_a_campaign_let_exactly_one_run(engine) -> None:  #
     campaign = get(engine, "locked")
     fires = [dt.datetime(2026, 1, 1, 2, tzinfo=dt.timezone.utc), dt.datetime(2026, 1, 1, 2, 0, 1, tzinfo=dt.timezone.utc)]
     claimed: list[object] = []
+    locking: list[int] = []  # claimants that reached the campaign row's lock
+    real_lock_row = runs.lock_row
+
+    def lock_row(session, column, row_id):  # type: ignore[no-untyped-def]
+        locking.append(row_id)
+        return real_lock_row(session, column, row_id)
+
+    def queued() -> bool:
+        if len(locking) < 2:
+            return False
+        if engine.dialect.name != "postgresql":  # SQLite: they wait in busy_timeout from here
+            return True
+        with engine.connect() as conn:  # both blocked behind `other`'s row lock
+            return conn.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")) >= 2
+
+    monkeypatch.setattr(runs, "lock_row", lock_row)
     with engine.connect() as other:  # hold the campaign so that both claimants queue up
         other.execute(text("UPDATE campaign SET name = name WHERE id = :id"), {"id": campaign.id})
         workers = [threading.Thread(target=lambda f=f: claimed.append(runs.claim(engine, campaign, f, "cron")))
                    for f in fires]
         for worker in workers:
             worker.start()
-        time.sleep(1)
+        wait_until(queued, WAIT, "both claimants to queue up on the campaign's lock")
         other.rollback()
     for worker in workers:
         worker.join(timeout=30)
