@@ -92,3 +92,13 @@ def test_portable_file_keeps_the_new_parameters(params: dict) -> None:
     rebuilt = from_dict(as_dict(model))
     assert rebuilt.get_params() == model.get_params()
     assert list(rebuilt.predict(X)) == list(model.predict(X))
+
+
+def test_tol_reaches_the_solver() -> None:
+    """tol (0.1 by default, liblinear's own) is the solver's: a huge one stops it early."""
+    X, y = titles()
+    fixed = {"calibration_size": 0, "min_df": 1}
+    assert ProductClassifier().get_params()["tol"] == 0.1
+    default = ProductClassifier(**fixed).fit(X, y)
+    sloppy = ProductClassifier(tol=1e3, **fixed).fit(X, y)
+    assert not np.allclose(default.coef_.toarray(), sloppy.coef_.toarray())

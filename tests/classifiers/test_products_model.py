@@ -163,7 +163,8 @@ def test_shipped_default_model_is_portable_and_documented() -> None:
     from ecomstat.classifiers.products.coicop import titles as coicop_titles
 
     path = registry.shipped_path()
-    assert path.stat().st_size < 4_000_000
+    # 3M coefficients since the COICOP parents fold in (1M lost most of their gain): 6.2 MB
+    assert path.stat().st_size < 8_000_000
     document = load_model(path)
     assert document["kind"] == "products" and document["format"].startswith("ecomstat-model/")
     assert len(document["training_data_sha256"]) == 64 and document["version"]
