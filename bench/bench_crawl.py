@@ -127,7 +127,7 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
     from sqlalchemy import func, select
 
     from ecomstat.spiders.runs import get_run
-    from ecomstat.store import make_engine, transaction
+    from ecomstat.store import make_engine, transaction, upgrade
     from ecomstat.store.models import Page, Website
 
     work.mkdir(parents=True)
@@ -138,6 +138,7 @@ def full_crawl(args: argparse.Namespace, work: Path, hosts: Path,
                ECOMSTAT_RENDER=args.render, ECOMSTAT_CONCURRENT_REQUESTS=str(args.concurrency),
                ECOMSTAT_CRAWL_LOG_LEVEL="WARNING", ECOMSTAT_DATABASE_URL=db_url,
                ECOMSTAT_CONTACT_URL="https://nso.example/bench")
+    upgrade(make_engine(db_url))  # only `db upgrade` makes a store; `crawl sites` refuses none
     load = os.getloadavg()[0]
     cpu_before = _children_cpu()
     started = time.monotonic()

@@ -1,6 +1,8 @@
 """`SampleWebServer`: one threaded HTTP server for every sample-web host, dispatching on Host.
 
-`latency` (seconds, default 0) delays every response, as a distant server would (benchmarks).
+`latency` (seconds, default 0) delays every response, as a distant server would (benchmarks);
+with `latency_spread` each response waits `latency` plus a uniform draw in [0, spread) instead
+(200-800 ms: latency=0.2, latency_spread=0.6), from a generator seeded by `latency_seed`.
 
 It answers origin-form requests (`GET /path` with `Host: www.x.de.test`) and absolute-form
 proxy requests (`GET http://www.x.de.test/path HTTP/1.1`), since the crawler uses it as an HTTP
@@ -10,11 +12,12 @@ are rendered on the fly from the site specs and the rendered bytes cached; HTTP/
 
 from __future__ import annotations
 
+import random
 import socket
+import sys
 import threading
 import time
 from functools import lru_cache
-import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -92,8 +95,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:  # origin-form: the Host header names the site (any port is ours)
             host = urlsplit("//" + (self.headers.get("Host") or "").strip()).hostname or ""
         host = host.rstrip(".").lower()
-        if self.server.latency:
-            time.sleep(self.server.latency)  # this connection's thread only
+        delay = self.server.response_delay()
+        if delay:
+            time.sleep(delay)  # this connection's thread only
         response = self.server.web.respond(host, target)
         if response is None:
             body = f"unknown host {host!r}\n".encode()
@@ -122,9 +126,18 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = 1024  # listen backlog: benches open hundreds of connections at once
     web: SampleWeb
     latency: float = 0.0
+    latency_spread: float = 0.0
+    _latency_random: random.Random
+    _latency_lock: threading.Lock
+
+    def response_delay(self) -> float:
+        if not self.latency_spread:
+            return self.latency
+        with self._latency_lock:  # one seeded sequence shared by the handler threads
+            return self.latency + self._latency_random.uniform(0.0, self.latency_spread)
 
     def handle_error(self, request: object, client_address: object) -> None:
         # Crawlers drop connections (timeouts, size caps, shutdown): that is no server error.
@@ -141,14 +154,19 @@ class SampleWebServer:
     """
 
     def __init__(self, population: Population, host: str = "127.0.0.1", port: int = 0,
-                 latency: float = 0.0) -> None:
-        if latency < 0:
-            raise BadInput(f"latency must be 0 or more seconds, got {latency!r}")
+                 latency: float = 0.0, latency_spread: float = 0.0,
+                 latency_seed: int = 0) -> None:
+        for name, value in (("latency", latency), ("latency spread", latency_spread)):
+            if not 0 <= value < 3600:  # also refuses NaN
+                raise BadInput(f"{name} must be 0 or more seconds (under an hour), got {value!r}")
         self.population = population
         self.web = SampleWeb(population)
         self._httpd = _Server((host, port), _Handler)
         self._httpd.web = self.web
         self._httpd.latency = latency
+        self._httpd.latency_spread = latency_spread
+        self._httpd._latency_random = random.Random(latency_seed)
+        self._httpd._latency_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     @property

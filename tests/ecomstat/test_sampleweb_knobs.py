@@ -60,3 +60,19 @@ def test_server_latency_delays_each_response() -> None:
         with urllib.request.urlopen(request, timeout=10) as response:
             assert response.status == 200
         assert time.monotonic() - started >= 0.3
+
+
+def test_server_latency_spread_draws_each_delay_in_its_range() -> None:
+    population = generate(n=5, seed=0)
+    for bad in (-0.1, float("nan"), float("inf")):
+        with pytest.raises(BadInput):
+            SampleWebServer(population, latency=0.2, latency_spread=bad)
+    server = SampleWebServer(population, latency=0.2, latency_spread=0.6, latency_seed=3)
+    delays = [server._httpd.response_delay() for _ in range(2000)]
+    assert min(delays) >= 0.2 and max(delays) < 0.8
+    # a spread, not a constant: both ends of the range are reached
+    assert min(delays) < 0.25 and max(delays) > 0.75
+    again = SampleWebServer(population, latency=0.2, latency_spread=0.6, latency_seed=3)
+    assert [again._httpd.response_delay() for _ in range(2000)] == delays
+    for unstarted in (server, again):
+        unstarted._httpd.server_close()
