@@ -144,8 +144,9 @@ def discover(
     from ecomstat.register.discover import discover as run
 
     st = state(ctx)
+    engine = st.engine()  # a wrong --db is its one error line, before any progress line
     err_console.print("probing candidate domains through the url_probe spider ...")
-    summary = run(st.engine(), st.settings, prober=probe_with_spider, redo=redo, enterprise_ids=ids)
+    summary = run(engine, st.settings, prober=probe_with_spider, redo=redo, enterprise_ids=ids)
     if summary.not_mapped:
         # a rehearsal on the sample web probes mapped hosts only; say why guesses went unprobed
         err_console.print(

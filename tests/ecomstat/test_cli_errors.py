@@ -110,6 +110,8 @@ def test_malformed_database_url_is_one_line_exit_2(url: str, says: str, tmp_path
     ("export", "v_indicator", "--out", "x.csv"),
     ("worker",),  # the Celery crawl worker: refused before it connects to a broker
     ("scheduler", "start"),  # exits at once instead of serving an empty store
+    ("register", "discover"),  # its progress line came before the error line
+    ("serve",),  # the web application refuses to serve an empty store
 ])
 def test_a_missing_sqlite_file_is_refused_and_not_created(args: tuple[str, ...],
                                                          tmp_path: Path) -> None:
