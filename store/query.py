@@ -223,7 +223,7 @@ def export_relation(url: str, name: str, fmt: ExportFormat | str, out: Path) -> 
     try:
         with readonly_rows(url, f"SELECT * FROM {quoted}") as (columns, rows):
             if fmt is ExportFormat.parquet:
-                count = _write_parquet(tmp, columns, rows, _arrow_types(declared, columns))
+                count = write_parquet(tmp, columns, rows, _arrow_types(declared, columns))
             else:
                 writer = {ExportFormat.csv: write_csv, ExportFormat.json: _write_json}[fmt]
                 count = writer(tmp, columns, rows)
@@ -279,11 +279,21 @@ def _arrow_types(declared: dict[str, Any], columns: list[str]) -> dict[str, Any]
     return types
 
 
-def _write_parquet(path: Path, columns: list[str], rows: Iterator[Sequence[Any]],
-                   types: dict[str, Any]) -> int:
+def write_parquet(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]],
+                  types: dict[str, Any] | None = None, *, cell: Callable[[Any], Any] = _cell,
+                  infer: Callable[[list[Any]], Any] | None = None,
+                  instead: str = "export as csv or json") -> int:
+    """Write a Parquet file in batches of FETCH_BATCH rows through one writer; returns the row
+    count. A column's type is `types[column]` (declared by the database), or else `infer` of its
+    values in the first batch (default: pyarrow's inference, widened so later batches fit). A
+    later batch that does not fit is refused with BadInput suggesting `instead`. `ecomstat export`
+    and the web application's downloads write Parquet with it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    names = [str(c) for c in columns]
+    declared = types or {}
+    infer = infer or (lambda values: _widened(pa.array(values).type))
     count = 0
     writer: pq.ParquetWriter | None = None
     schema: pa.Schema | None = None
@@ -293,17 +303,15 @@ def _write_parquet(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]
         nonlocal writer, schema
         if not batch:
             return
-        data = {c: [_cell(row[i]) for row in batch] for i, c in enumerate(columns)}
+        data = {c: [cell(row[i]) for row in batch] for i, c in enumerate(names)}
         if schema is None:
-            inferred = pa.table({c: data[c] for c in columns if types[c] is None})
-            schema = pa.schema([pa.field(c, types[c] or _widened(inferred.schema.field(c).type))
-                                for c in columns])
+            schema = pa.schema([pa.field(c, declared.get(c) or infer(data[c])) for c in names])
             writer = pq.ParquetWriter(path, schema)
         try:
             table = pa.table(data, schema=schema)
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise BadInput(f"cannot write Parquet: a column holds values of another type than "
-                           f"its first rows ({exc}); export as csv or json") from None
+                           f"its first rows ({exc}); {instead}") from None
         writer.write_table(table)
         batch.clear()
 
@@ -315,7 +323,8 @@ def _write_parquet(path: Path, columns: list[str], rows: Iterator[Sequence[Any]]
                 flush()
         flush()
         if writer is None:
-            pq.write_table(pa.table({c: pa.array([], types[c] or pa.string()) for c in columns}), path)
+            pq.write_table(pa.table({c: pa.array([], declared.get(c) or pa.string())
+                                     for c in names}), path)
     finally:
         if writer is not None:
             writer.close()

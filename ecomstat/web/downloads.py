@@ -20,8 +20,8 @@ from typing import Any
 from ecomstat.errors import BadInput
 from ecomstat.store.formats import spreadsheet_safe
 from ecomstat.store.query import write_csv as store_write_csv
+from ecomstat.store.query import write_parquet as store_write_parquet
 
-_BATCH = 5000
 XLSX_MAX_ROWS = 1_048_575  # a sheet's rows, the header row aside
 
 
@@ -100,44 +100,10 @@ def write_xlsx(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
 
 
 def write_parquet(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Columns typed from their values (a column with integers and floats becomes float, an
-    all-empty one text); batches of rows, one writer."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    names = [str(c) for c in columns]
-    batch: list[Sequence[Any]] = []
-    writer: pq.ParquetWriter | None = None
-    schema: pa.Schema | None = None
-    count = 0
-
-    def flush() -> None:
-        nonlocal writer, schema
-        data = {name: [_plain(row[i]) for row in batch] for i, name in enumerate(names)}
-        if schema is None:
-            schema = pa.schema([pa.field(name, _column_type(data[name])) for name in names])
-        try:
-            table = pa.table(data, schema=schema)
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise BadInput(f"cannot write Parquet: a column holds values of another type than "
-                           f"its first rows ({exc}); download CSV") from None
-        if writer is None:
-            writer = pq.ParquetWriter(path, schema)
-        writer.write_table(table)
-        batch.clear()
-
-    try:
-        for row in rows:
-            batch.append(row)
-            count += 1
-            if len(batch) >= _BATCH:
-                flush()
-        if batch or writer is None:
-            flush()
-    finally:
-        if writer is not None:
-            writer.close()
-    return count
+    """Columns typed from their values in the first batch (integers stay integers, integers with
+    floats become float, an all-empty column text), through `ecomstat export`'s writer."""
+    return store_write_parquet(path, columns, rows, cell=_plain, infer=_column_type,
+                               instead="download CSV")
 
 
 def _column_type(values: list[Any]) -> Any:
