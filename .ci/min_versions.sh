@@ -31,7 +31,10 @@ python -m pip list --format=freeze \
 # httpx, openpyxl; CLI: typer, click), without the slow, browser and service-bound tests.
 # Measured time in CONTRIBUTING.md ("Dependencies").
 export ECOMSTAT_CHROMIUM_PATH=/nonexistent
+# the crawl-delay timing test runs in the main suite; beside it, on two loaded cores, its
+# >= 0.9 s gaps between requests failed once (CI run of 7c8d19b)
 python -m pytest -q -p no:cacheprovider -m "not slow and not chromium and not postgres and not redis" \
+  --deselect tests/spiders/test_crawl_sites.py::test_private_address_refused_and_crawl_delay_honoured \
   tests/store tests/spiders/test_components.py tests/spiders/test_crawl_sites.py \
   tests/spiders/test_language.py tests/spiders/test_traps.py tests/spiders/test_warc_payload.py \
   tests/classifiers tests/register/test_matching.py tests/register/test_validation.py \
