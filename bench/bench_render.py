@@ -16,7 +16,7 @@ Measured back to back:
   (b) the same with `--render never`;
   (c) a bare Scrapy spider that renders nothing, one process, on the URLs (a) stored
       (bench_crawl.py's BARE_SPIDER: same concurrency 32 / 2 per site, same proxy handler);
-  (d) a bare Playwright script, the same Chromium (/usr/bin/chromium), the same parallelism as
+  (d) a bare Playwright script, the same Chromium (`--chromium`, default the crawl's own), the same parallelism as
       the crawl's renders, images/fonts/media blocked, on the pages (a) rendered: its mean time
       per render against the crawl's time per render while it held a browser page (stats
       `ecomstat/render/ms` - `ecomstat/render/wait_ms`: the wait for a free page and for
@@ -167,11 +167,16 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--render-parallel", type=int, default=0,
                         help="pages the Playwright baseline renders at once (0: the crawl's)")
-    parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--chromium", default="auto",
+                        help="binary for the crawl and the Playwright baseline (auto: as the "
+                             "crawl's default, chromium-headless-shell if installed)")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
     from ecomstat.sampleweb import SampleWebServer, generate, write_host_map
+    from ecomstat.spiders.render.browser import chromium_executable
+
+    args.chromium = chromium_executable(args.chromium)  # one binary for the crawl and baseline
 
     work = Path(tempfile.mkdtemp(prefix="bench-render-"))
     population = generate(n=args.n, seed=args.seed, js_share=args.js_share)
@@ -180,7 +185,7 @@ def main() -> None:
     live = [t.true_url for t in population.truth if t.has_website]
     site_urls = work / "urls.txt"
     site_urls.write_text("".join(f"{url}\n" for url in live))
-    figures: dict[str, Any] = {"sites": len(live), "js_shops": len(js_shops),
+    figures: dict[str, Any] = {"sites": len(live), "js_shops": len(js_shops), "chromium": args.chromium,
                                "load_average_start": round(os.getloadavg()[0], 2)}
     with SampleWebServer(population) as server:
         hosts = write_host_map(population, server, work / "hosts.txt")

@@ -37,7 +37,7 @@ DEFAULTS: dict[str, Any] = {
     "ECOMSTAT_ALLOW_PRIVATE_HOSTS": "",  # comma-separated host suffixes allowed on private IPs
     "ECOMSTAT_PREFERRED_LANGUAGES": "en",  # Accept-Language; language versions followed first
     "ECOMSTAT_RENDER": "auto",  # auto | never | always
-    "ECOMSTAT_CHROMIUM_PATH": "/usr/bin/chromium",  # the system Chromium (no playwright install)
+    "ECOMSTAT_CHROMIUM_PATH": "auto",  # auto: chromium-headless-shell if installed, else chromium
     "ECOMSTAT_RENDER_CONCURRENCY": 0,  # pages rendered at once per crawl process; 0 = by CPU/memory
     "ECOMSTAT_RENDER_TIMEOUT": 20,  # s for one render, then the page is a timeout
     "ECOMSTAT_RENDER_MAX_BYTES": 20 * 1024 * 1024,  # fulfilled per rendered page (+ scripts, API)

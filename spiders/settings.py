@@ -62,6 +62,10 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "HTTPERROR_ALLOW_ALL": True,  # a 404/500 is an outcome to record, not an exception
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19's remote control: an HTTP server on localhost that runs Python code sent
+        # to it (token in a job file) and imports aiohttp; a crawler of hostile sites keeps
+        # no such door open
+        "REMOTE_CONTROL_ENABLED": False,
         "LOG_LEVEL": str(s["ECOMSTAT_CRAWL_LOG_LEVEL"]).upper(),
         "DNS_TIMEOUT": 10,
         "REACTOR_THREADPOOL_MAXSIZE": 10,

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
+from ecomstat.spiders.render.browser import default_chromium
 from ecomstat.store import make_engine, upgrade
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -24,7 +25,8 @@ PG_ADMIN_URL = os.environ.get(
     "ECOMSTAT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("ECOMSTAT_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-CHROMIUM = os.environ.get("ECOMSTAT_CHROMIUM_PATH", "/usr/bin/chromium")
+# what a crawl launches by default (ECOMSTAT_CHROMIUM_PATH=auto): the headless shell if installed
+CHROMIUM = os.environ.get("ECOMSTAT_CHROMIUM_PATH") or default_chromium()
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 

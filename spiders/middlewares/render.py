@@ -97,7 +97,7 @@ class RenderMiddleware:
             max_dom_bytes=settings.getint("ECOMSTAT_RENDER_MAX_DOM_BYTES") or 5 << 20,
             timeout_s=timeout, wait_s=min(WAIT_S, timeout / 2), settle_ms=SETTLE_MS)
         pool = BrowserPool(
-            settings.get("ECOMSTAT_CHROMIUM_PATH") or "/usr/bin/chromium",
+            settings.get("ECOMSTAT_CHROMIUM_PATH") or "auto",
             settings.getlist("ECOMSTAT_CHROMIUM_ARGS") or list(CHROMIUM_ARGS),
             settings.getint("ECOMSTAT_RENDER_CONCURRENCY") or default_concurrency(
                 crawl_processes(crawler)),

@@ -46,7 +46,8 @@ def test_every_command_is_described_in_the_docs() -> None:
 def test_readme_is_a_front_page_with_the_two_setup_commands() -> None:
     text = README.read_text(encoding="utf-8")
     assert len(text.splitlines()) <= MAX_README_LINES
-    assert "apt-get update && apt-get install -y chromium && pip install . && ecomstat demo" in text
+    assert ("apt-get update && apt-get install -y chromium chromium-headless-shell && pip install . "
+            "&& ecomstat demo") in text
     assert "pip install -e '.[test]' && python -m pytest -q" in text
 
 

@@ -67,3 +67,25 @@ def test_hostile_hosts_end_with_outcomes(sqlite_url: str, miniweb: MiniWeb, craw
     broken_page = by_site["http://broken.example.test/"][0]
     assert broken_page.title.startswith("Broken") and "cell" in broken_page.text
     assert run.outcomes["too-large"] == 2 and run.outcomes["ok"] == 3
+
+
+def test_crawl_opens_no_remote_control_or_telnet_door() -> None:
+    """Scrapy's code-running remote control (2.19+) and telnet console stay off in a crawl."""
+    import pytest
+    from scrapy import Spider
+    from scrapy.exceptions import NotConfigured
+    from scrapy.utils.test import get_crawler
+
+    from ecomstat.settings import get_settings
+    from ecomstat.spiders.settings import scrapy_settings
+
+    settings = scrapy_settings(get_settings())
+    assert settings["REMOTE_CONTROL_ENABLED"] is False
+    assert settings["TELNETCONSOLE_ENABLED"] is False
+    crawler = get_crawler(Spider, settings_dict=dict(settings))
+    try:
+        from scrapy.extensions.remote_control import RemoteControl
+    except ImportError:  # Scrapy before 2.19 has no remote control
+        return
+    with pytest.raises(NotConfigured):
+        RemoteControl.from_crawler(crawler)

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from ecomstat.cli import app
 from spider_testweb import write_lines
+from tests.conftest import require_service
 from ecomstat.store import make_engine, transaction
 from ecomstat.store.models import CrawlRun, Page, Product, Website
 
@@ -342,6 +343,21 @@ def test_render_settings_launch_a_closed_browser() -> None:
     assert options["chromium_sandbox"] is (os.geteuid() != 0)
     if Path("/usr/lib/chromium/chromium").exists():  # Debian: the wrapper's flags are not ours
         assert chromium_executable("/usr/bin/chromium") == "/usr/lib/chromium/chromium"
+    shell = Path("/usr/lib/chromium/chromium-headless-shell")
+    if shell.exists():  # each wrapper is replaced by its own binary, and auto prefers the shell
+        assert chromium_executable("/usr/bin/chromium-headless-shell") == str(shell)
+        assert chromium_executable("auto") == str(shell)
+
+
+def test_auto_falls_back_to_the_full_chromium(tmp_path: Path) -> None:
+    from ecomstat.spiders.render.browser import default_chromium
+
+    shell, full = tmp_path / "chromium-headless-shell", tmp_path / "chromium"
+    assert default_chromium((shell, full)) == str(full)  # neither installed: the full one
+    full.write_bytes(b"\x7fELF")
+    assert default_chromium((shell, full)) == str(full)
+    shell.write_bytes(b"\x7fELF")
+    assert default_chromium((shell, full)) == str(shell)
 
 
 def namespaces_available() -> str | None:
@@ -355,9 +371,16 @@ def namespaces_available() -> str | None:
     return None
 
 
-def test_rendered_crawl_makes_no_dns_lookup(tmp_path: Path, chromium_path: str) -> None:
+@pytest.mark.parametrize("browser", ["default", "full"])
+def test_rendered_crawl_makes_no_dns_lookup(tmp_path: Path, chromium_path: str,
+                                            browser: str) -> None:
     """In a network namespace whose only resolver is a DNS logger on 127.0.0.1:53, a rendered
-    crawl of a page full of names only a browser would look up makes no lookup at all."""
+    crawl of a page full of names only a browser would look up makes no lookup at all: with
+    the default browser (the headless shell where installed) and with the full Chromium, whose
+    background services (updates, safe browsing, sign-in) are the ones that phone home."""
+    if browser == "full":
+        chromium_path = "/usr/bin/chromium"
+        require_service(Path(chromium_path).exists(), f"Chromium at {chromium_path}")
     reason = namespaces_available()
     if reason:
         if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
