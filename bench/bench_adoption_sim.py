@@ -3,7 +3,8 @@ calibrated estimators, with the library's own estimators (`indicators.twophase`,
 `indicators.adoption_cells`), on the issue's grid.
 
     python bench/bench_adoption_sim.py [--replications 200] [--bootstrap 200] [--quick] [--markdown]
-        [--prior shared|mod-jeffreys|jeffreys|mid-p] [--fixed-reweighting] [--only 0,5,60]
+        [--prior shared|mod-jeffreys|jeffreys|mid-p] [--error-rates auto|shrink|pooled|groups]
+        [--fixed-reweighting] [--only 0,5,60]
 
 Population: 20,000 enterprises, 3 size classes (14,000 / 4,400 / 1,600) x 4 NACE sections, a
 fixed true web-sales status with share P (0.05, 0.2, 0.5). Each replication draws a
@@ -28,7 +29,7 @@ import numpy as np
 
 from ecomstat.indicators.adoption_cells import corrected_cells, naive_cells, nonresponse_weights  # noqa: E402
 from ecomstat.indicators.twophase import PRIOR as DEFAULT_PRIOR  # noqa: E402
-from ecomstat.indicators.twophase import PRIORS, AuditSample, Phase1, error_rates  # noqa: E402
+from ecomstat.indicators.twophase import MODES, PRIORS, AuditSample, Phase1, error_rates  # noqa: E402
 
 SIZES = (14_000, 4_400, 1_600)
 DESIGN_WEIGHTS = (20, 8, 2)
@@ -38,6 +39,7 @@ RATES = ((0.75, 0.90), (0.85, 0.95), (0.95, 0.99))
 AUDITS = (30, 100, 300)
 DESIGNS = ("srs", "strat")
 PRIOR = DEFAULT_PRIOR
+MODE = "auto"  # --error-rates
 REDO_REWEIGHTING = True  # --fixed-reweighting: keep the sample's nonresponse factors in every replicate
 
 
@@ -85,7 +87,7 @@ def replication(pop: tuple[np.ndarray, np.ndarray, np.ndarray], sens: float, spe
     out = {}
     naive = naive_cells(pred, weight, domain, 1, 0.05)[0]
     out["naive"] = (naive.estimate, naive.ci_low, naive.ci_high)
-    rates = error_rates(pred, weight, sample, s_size.astype(np.int64), ["10-49", "50-249", "250+"])
+    rates = error_rates(pred, weight, sample, s_size.astype(np.int64), ["10-49", "50-249", "250+"], mode=MODE)
     theta = rates.draws(bootstrap, rng, PRIOR)
     est = corrected_cells(pred, domain, 1, crawled, Phase1(weight, d, strata, reweighting=reweighting), rates,
                           theta, 0.05, rng, "corrected", PRIOR)[0]
@@ -96,7 +98,8 @@ def replication(pop: tuple[np.ndarray, np.ndarray, np.ndarray], sens: float, spe
     sums = np.bincount(cells, weights=design_c, minlength=len(totals))
     calibrated = design_c * np.where(sums > 0, totals / np.maximum(sums, 1e-300), 0.0)[cells]
     phase1 = Phase1(calibrated, d, strata, cells.astype(np.int64), totals)
-    rates_c = error_rates(pred, calibrated, sample, s_size.astype(np.int64), ["10-49", "50-249", "250+"])
+    rates_c = error_rates(pred, calibrated, sample, s_size.astype(np.int64), ["10-49", "50-249", "250+"],
+                          mode=MODE)
     est = corrected_cells(pred, domain, 1, crawled, phase1, rates_c, rates_c.draws(bootstrap, rng, PRIOR), 0.05,
                           rng, "calibrated", PRIOR)[0]
     out["calibrated"] = (est.estimate, est.ci_low, est.ci_high)
@@ -112,12 +115,14 @@ def main() -> None:
     parser.add_argument("--markdown", action="store_true", help="print a Markdown table")
     parser.add_argument("--prior", choices=list(PRIORS), default=DEFAULT_PRIOR,
                         help="draws of the error rates (see indicators.twophase.ErrorRates.draws)")
+    parser.add_argument("--error-rates", choices=list(MODES), default="auto",
+                        help="error rates by size class: auto switch, shrink (empirical Bayes), pooled, groups")
     parser.add_argument("--fixed-reweighting", action="store_true",
                         help="keep the sample's nonresponse factors in every replicate (the old variance)")
     parser.add_argument("--only", default="", help="run only these scenario numbers (0-based, comma-separated)")
     args = parser.parse_args()
-    global PRIOR, REDO_REWEIGHTING
-    PRIOR, REDO_REWEIGHTING = args.prior, not args.fixed_reweighting
+    global PRIOR, REDO_REWEIGHTING, MODE
+    PRIOR, REDO_REWEIGHTING, MODE = args.prior, not args.fixed_reweighting, args.error_rates
     if args.quick:
         args.replications, args.bootstrap = 20, 100
     scenarios = [(p, r, m, dsg, 0.0) for p, r, m, dsg in itertools.product(SHARES, RATES, AUDITS, DESIGNS)]
@@ -149,7 +154,7 @@ def main() -> None:
                 worst[name][1] = max(worst[name][1], abs(bias))
         print(("| " + " | ".join(row) + " |") if args.markdown else "\t".join(row), flush=True)
     print(f"\n{len(only) if only else len(scenarios)} scenarios x {args.replications} replications, {args.bootstrap} bootstrap "
-          f"replicates, prior {PRIOR}, {time.perf_counter() - started:.0f} s; worst coverage / |bias| pp: "
+          f"replicates, prior {PRIOR}, error rates {MODE}, {time.perf_counter() - started:.0f} s; worst coverage / |bias| pp: "
           + "; ".join(f"{k} {100 * v[0]:.1f}% / {v[1]:.2f}" for k, v in worst.items()))
 
 

@@ -139,7 +139,10 @@ def corrected_cells(pred: np.ndarray, domain: np.ndarray, n_domains: int, mask: 
     n = np.bincount(domain, minlength=n_domains)
     weighted_n = point.sum(axis=(1, 2, 3))
     used = np.unique(rates.group_of[mask.astype(bool)])
-    empty_class = bool(np.any(rates.n[used] == 0)) if len(used) else False
+    # Shrunk rates (mode `shrink`): a group without audited units borrows the pool's, so only
+    # an empty predicted class of the pool is an empty class.
+    audited = rates.pooled.n if rates.pooled is not None else rates.n[used]
+    empty_class = bool(np.any(audited == 0)) if len(used) else False
     undefined = bool(np.any(rates.theta[used, 1] <= rates.theta[used, 0])) if len(used) else False
     result = []
     for d in range(n_domains):

@@ -31,6 +31,9 @@ census of the register (d = 1) has no phase-1 variance; phase 2 by parametric dr
 its pseudo-counts on the audit's scale and Clopper–Pearson tails at fewer than 2 events
 (`ErrorRates.draws`), which keep the uncertainty of small or zero counts (a (3, 0, 0, 27) audit
 does not make sensitivity exactly 1) without the width a full half-count prior adds there.
+Error groups (`error_rates` mode): pooled, by size class, the `auto` switch between them (the
+default), or `shrink`: the size classes' rates shrunk towards the pooled ones by empirical Bayes
+(`twophase_shrink`, with its own two-stage draws; measured in issue 16's grid, not the default).
 """
 
 from __future__ import annotations
@@ -42,12 +45,14 @@ from scipy.special import betaincinv
 
 from ecomstat.indicators.errors import InvalidIndicatorInput
 from ecomstat.indicators.nonresponse import Reweighting
+from ecomstat.indicators.twophase_shrink import conditional_draws, mean_size, shrunk, strengths
 
 # Below this many audited units in a predicted class of some size class, error rates are pooled.
 MIN_AUDIT_PER_CLASS = 10
 JEFFREYS = 0.5
 TINY = 1e-6  # a Beta shape of 0 (no event on a side) as a point mass at the boundary
 PRIORS = ("mod-jeffreys", "shared", "jeffreys", "mid-p")
+MODES = ("auto", "pooled", "groups", "shrink")
 PRIOR = PRIORS[0]
 
 
@@ -78,9 +83,17 @@ class ErrorRates:
     n_eff: np.ndarray     # (G, 2) Kish effective sizes
     positives: np.ndarray  # (G, 2) audited units with truth 1
     rule: str
+    # mode `shrink` (twophase_shrink): prior strengths m (2,), the groups' own effective
+    # positives x (G, 2) and the pooled rate's ErrorRates (one group, on N_mu) for mu's draws.
+    strength: np.ndarray | None = None
+    own_x: np.ndarray | None = None
+    pooled: ErrorRates | None = None
 
     def as_dict(self) -> dict:
-        return {"groups": {name: {"ppv": _round(self.theta[g, 1]), "false_omission": _round(self.theta[g, 0]),
+        extra = {} if self.strength is None else {
+            "prior_strength": {k: (None if not np.isfinite(m) else round(float(m), 3))
+                               for k, m in zip(("pred_no", "pred_yes"), self.strength)}}
+        return {**extra, "groups": {name: {"ppv": _round(self.theta[g, 1]), "false_omission": _round(self.theta[g, 0]),
                                   "audited_pred_yes": int(self.n[g, 1]), "audited_pred_no": int(self.n[g, 0]),
                                   "true_among_pred_yes": int(self.positives[g, 1]),
                                   "true_among_pred_no": int(self.positives[g, 0])}
@@ -95,6 +108,8 @@ class ErrorRates:
         """(G, 2) posterior mean of theta under the prior of the draws (the centre they are
         shrunk towards for the audit's finite-population correction, which matters where the
         audit is a large part of a predicted class, e.g. 150 of 185 predicted shops)."""
+        if self.pooled is not None:
+            return shrunk(self.own_x, self.n_eff, self.pooled.centre(prior)[0], self.strength)
         s = self.scale()
         unit = s / self.theta.shape[0] if prior == "shared" else s
         return (self.n_eff * self.theta + JEFFREYS * unit) / (self.n_eff + 2 * JEFFREYS * unit)
@@ -124,6 +139,11 @@ class ErrorRates:
         defaults; issue 16's simulation shows why they were replaced: ``jeffreys`` under-covers
         a rare class audited 50/50 (86-90%), ``mid-p`` over-covers small error counts (above 98%
         with audits of 100)."""
+        if self.pooled is not None:
+            # Two-stage draws: the pooled rate (one prior per predicted class), then each group
+            # given it (twophase_shrink).
+            mu = self.pooled.draws(replicates, rng, prior)[:, 0, :]
+            return conditional_draws(mu, self.own_x, self.n_eff, self.strength, rng)
         x = self.n_eff * self.theta
         shape = (replicates, *self.theta.shape)
         if prior == "jeffreys":
@@ -165,9 +185,10 @@ def error_rates(pred: np.ndarray, unit_weight: np.ndarray, audit: AuditSample,
                 mode: str = "auto", min_per_class: int = MIN_AUDIT_PER_CLASS) -> ErrorRates:
     """Design-weighted theta per (group, predicted class); `mode`: pooled | groups | auto
     (groups when every group holding audited units has at least `min_per_class` of them in each
-    predicted class, pooled otherwise)."""
-    if mode not in {"auto", "pooled", "groups"}:
-        raise InvalidIndicatorInput(f"unknown error-rate mode {mode!r} (auto, pooled, groups)")
+    predicted class, pooled otherwise) | shrink (every group's rates shrunk towards the pooled
+    ones by empirical Bayes, `twophase_shrink`)."""
+    if mode not in MODES:
+        raise InvalidIndicatorInput(f"unknown error-rate mode {mode!r} ({', '.join(MODES)})")
     n_units = len(pred)
     pooled = _rates(pred, unit_weight, audit, np.zeros(n_units, dtype=np.int64), ["all"])
     if group is None or mode == "pooled":
@@ -175,6 +196,8 @@ def error_rates(pred: np.ndarray, unit_weight: np.ndarray, audit: AuditSample,
                           rule="pooled" if group is None or mode == "pooled" else "")
     names = group_names or [str(v) for v in range(int(group.max()) + 1)]
     by_group = _rates(pred, unit_weight, audit, group, names)
+    if mode == "shrink":
+        return _shrunk_rates(pooled, by_group, group)
     audited = by_group["n"].sum(axis=1) > 0
     supported = bool(np.all(by_group["n"][audited] >= min_per_class))
     if mode == "auto" and not supported:
@@ -191,6 +214,28 @@ def error_rates(pred: np.ndarray, unit_weight: np.ndarray, audit: AuditSample,
     if borrowed:
         rule += f"; pooled rates for unaudited group(s) {', '.join(borrowed)}"
     return ErrorRates(**by_group, group_of=group.astype(np.int64), rule=rule)
+
+
+def _shrunk_rates(pooled: dict, by_group: dict, group: np.ndarray) -> ErrorRates:
+    """Rates by group shrunk towards the pooled ones (empirical Bayes, see twophase_shrink)."""
+    x = by_group["n_eff"] * by_group["theta"]
+    n_eff = by_group["n_eff"]
+    scale = np.where(pooled["n"][0] > 0, pooled["n_eff"][0] / np.maximum(pooled["n"][0], 1), 1.0)
+    m = strengths(x, n_eff, scale)
+    # mu's draws on the size the groups give it under the model (N_mu <= N; = N when pooled),
+    # kept on the audit's scale (n scaled alike) for the prior's pseudo-counts and tails.
+    total = n_eff.sum(axis=0)
+    ratio = np.where(total > 0, mean_size(n_eff, m) / np.maximum(total, 1e-300), 1.0)
+    mu = ErrorRates(names=["all"], group_of=np.zeros(1, dtype=np.int64), theta=pooled["theta"],
+                    n=pooled["n"] * ratio, n_eff=pooled["n_eff"] * ratio, positives=pooled["positives"],
+                    rule="pooled")
+    theta = shrunk(x, n_eff, pooled["theta"][0], m)
+    pooled_k = [k for k in (0, 1) if not np.isfinite(m[k])]
+    rule = "by group, shrunk towards the pooled rates (empirical Bayes, beta-binomial moments)"
+    if pooled_k:
+        rule += "; pooled for predicted class(es) " + ", ".join(("no", "yes")[k] for k in pooled_k)
+    return ErrorRates(names=by_group["names"], group_of=group.astype(np.int64), theta=theta, n=by_group["n"],
+                      n_eff=n_eff, positives=by_group["positives"], rule=rule, strength=m, own_x=x, pooled=mu)
 
 
 def _rates(pred: np.ndarray, unit_weight: np.ndarray, audit: AuditSample, group: np.ndarray,

@@ -34,7 +34,7 @@ def build(
     nace_scope: Annotated[str, typer.Option("--nace-scope", help="eurostat (C-N excl. K and 75, plus 95.1) | all.")] = "eurostat",
     breakdown: Annotated[Optional[list[str]], typer.Option("--breakdown", help="Cross-tabulation to add, e.g. nace_section,size_class (repeatable).")] = None,
     nonresponse: Annotated[str, typer.Option("--nonresponse", help="Sites not crawled/unreachable: reweight (nonresponse within size x NACE) | negative (count as no).")] = "reweight",
-    error_rates: Annotated[str, typer.Option("--error-rates", help="auto (by size class when the audit supports it) | pooled | groups.")] = "auto",
+    error_rates: Annotated[str, typer.Option("--error-rates", help="auto (by size class when the audit supports it) | pooled | groups | shrink (size classes' rates shrunk towards the pooled ones, empirical Bayes; docs/methodology/adoption.md).")] = "auto",
     fmt: Annotated[OutputFormat, typer.Option("--format", "-f")] = OutputFormat.table,
 ) -> None:
     """Estimate the e-commerce adoption indicators (all breakdowns) and store them."""

@@ -227,3 +227,17 @@ def test_blank_period_is_refused_and_nothing_is_written(sqlite_engine: Engine, p
     assert result.exit_code == 2 and "needs a --period" in result.output, result.output
     with transaction(sqlite_engine) as session:
         assert session.scalar(select(func.count()).select_from(IndicatorValue)) == 0
+
+
+def test_build_with_error_rates_shrunk_by_size_class(populated) -> None:
+    """--error-rates shrink runs end to end and records its mode in each cell's provenance."""
+    engine, _truth, audit_path, _picked = populated
+    assert _cli(engine, "audit", "import", str(audit_path), "--name", "a").exit_code == 0
+    result = _cli(engine, "indicators", "build", "--method", "corrected", "--period", "2025",
+                  "--replicates", "100", "--error-rates", "shrink")
+    assert result.exit_code == 0, result.output
+    rows = _show(engine, "--period", "2025")
+    web_sales = next(r for r in rows if r["indicator"] == "ECOM_WEB_SALES"
+                     and r["breakdown_key"] == "total")
+    assert 0 <= web_sales["estimate"] <= 100, web_sales
+    assert "shrunk towards the pooled rates" in json.dumps(web_sales["provenance"])
