@@ -153,18 +153,20 @@ def lean_driver_env() -> None:
 
 def default_concurrency(processes: int = 1) -> int:
     """Pages one crawl process renders at once when `processes` crawl processes share the
-    machine: 2 per CPU over all of them (at least 2 per process, at most 16), and ~100 MB of
-    available memory each. A render waits on little but CPU once Chromium no longer waits for
-    the network, so more pages than that only add renderer processes (~30 MB PSS each): with 2
-    crawl processes on 2 CPUs, 2 pages each rendered the sample web's shops as fast as 4 each
-    (bench_render.py) and kept the tree's peak PSS under 1.2 GB."""
+    machine: 4 per CPU over all of them (at least 2 per process, at most 16), and ~100 MB of
+    available memory each. A render holds its page while the page's own requests travel
+    (with 200 ms per response, fetch and settle are most of a render), so pages beyond the
+    CPUs keep the browser busy; where the renders are CPU-bound they only queue for the CPU.
+    With the headless shell 4 pages each for 2 crawl processes on 2 CPUs rendered the sample
+    web with 200 ms latency ~28% faster than 2 each at the same peak PSS (0.94 GB, under
+    1.2 GB; the full Chromium needed 1.28 GB for it: bench/README.md)."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     try:
         available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError):
         available = 4 << 30
     processes = max(1, processes)
-    per_process = max(2, -(-2 * (cpus or 1) // processes))
+    per_process = max(2, -(-4 * (cpus or 1) // processes))
     return max(1, min(16, per_process, available // (100 << 20) // processes))
 
 

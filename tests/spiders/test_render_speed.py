@@ -96,8 +96,8 @@ def test_page_scripts_do_not_wait_for_the_sites_download_delay(
 def test_page_pool_is_shared_out_over_the_crawl_processes(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
-    assert default_concurrency(1) == 4
-    assert default_concurrency(2) == 2  # 2 per CPU over both processes
+    assert default_concurrency(1) == 8
+    assert default_concurrency(2) == 4  # 4 per CPU over both processes
     assert default_concurrency(8) == 2  # but never fewer than 2 per process
 
 
