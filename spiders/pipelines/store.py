@@ -51,6 +51,7 @@ class StorePipeline:
         self.products: list[ProductItem] = []
         self._unwritten: list[SiteResult] = []  # writer thread only: a failed batch, for retry
         self.stopping = False  # writer thread only: the bound was passed, the crawl is closing
+        self._timer: Any = None  # flush_if_due every FLUSH_SECONDS while the spider runs
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> StorePipeline:
@@ -59,7 +60,21 @@ class StorePipeline:
             raise NotConfigured("no ECOMSTAT_DATABASE_URL")
         pipeline = cls(crawler, db_url)
         crawler.signals.connect(pipeline.spider_idle, signal=signals.spider_idle)
+        crawler.signals.connect(pipeline.spider_opened, signal=signals.spider_opened)
         return pipeline
+
+    def spider_opened(self) -> None:
+        # Finished sites are written when the next item arrives or the spider idles; while a
+        # long render or a slow site holds the crawl, no item may come for minutes, and a kill
+        # then would send finished sites back to pending. A timer writes them within ~1 s.
+        from scrapy.utils.asyncio import create_looping_call
+
+        self._timer = create_looping_call(self.flush_if_due)
+        self._timer.start(FLUSH_SECONDS, now=False)
+
+    def flush_if_due(self) -> None:
+        if self.ready and time.monotonic() - self.last_flush >= FLUSH_SECONDS:
+            self.flush()
 
     @property
     def run_id(self) -> int:
@@ -77,10 +92,10 @@ class StorePipeline:
             self.products.append(item)
             if len(self.products) >= FLUSH_PAGES:
                 self._flush_products()
-        if self.ready_pages >= FLUSH_PAGES or (
-            self.ready and time.monotonic() - self.last_flush >= FLUSH_SECONDS
-        ):
+        if self.ready_pages >= FLUSH_PAGES:
             self.flush()
+        else:
+            self.flush_if_due()
         return item
 
     def _maybe_ready(self, website_id: int) -> None:
@@ -157,6 +172,8 @@ class StorePipeline:
         self._flush_products()
 
     def close_spider(self) -> None:
+        if self._timer is not None and self._timer.running:
+            self._timer.stop()
         reason = self.crawler.stats.get_value("finish_reason")
         if reason == "finished":
             # sites whose SiteDone never came (should not happen) are written with what arrived

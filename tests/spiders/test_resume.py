@@ -136,3 +136,33 @@ def test_sigterm_to_the_cli_interrupts_every_crawl_process(
     run = get_run(engine, 1)
     assert run.status == "finished" and run.sites_done == SITES
     engine.dispose()
+
+
+def test_finished_sites_are_written_while_another_site_holds_the_crawl(
+    sqlite_url: str, miniweb: MiniWeb, crawl_env: Path, monkeypatch
+) -> None:
+    """Sites that have finished are in the store within seconds even when no other item comes
+    (a third site's responses are held): a kill then would not send them back to pending. Two
+    fast sites end close together: the second one's end came within a second of the write of
+    the first, and nothing wrote it while the held site kept the spider busy (not idle)."""
+    hosts = [site_host(0), site_host(1), site_host(2)]
+    monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(crawl_env / "hosts.txt", hosts)))
+    held = miniweb.gates[hosts[2]] = threading.Event()
+    run_id = _new_run(sqlite_url, [f"http://{host}/" for host in hosts])
+    engine = make_engine(sqlite_url)
+    process = runner.start_spider("enterprise_site", db_url=sqlite_url, run_id=run_id,
+                                  log_file=crawl_env / "held.log")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if get_run(engine, run_id).sites_done >= 2:
+                break
+            time.sleep(0.05)
+        written = get_run(engine, run_id).sites_done
+        assert process.poll() is None, "the crawl ended although a site was held"
+        assert written == 2, f"{written} of the 2 finished sites written while the third was held"
+    finally:
+        held.set()
+        assert process.wait(timeout=120) == runner.EXIT_OK
+    assert get_run(engine, run_id).sites_done == 3
+    engine.dispose()
