@@ -17,6 +17,7 @@ from ecomstat.indicators.estimators import Confusion, Method, estimate_share
 from ecomstat.indicators.twophase import AuditSample, Phase1, error_rates
 from ecomstat.store.engine import transaction
 from ecomstat.store.models import AuditLabel, Enterprise
+from tests.indicators.size_classifier import classifier_better_for_large_firms
 
 runner = CliRunner()
 
@@ -191,16 +192,8 @@ def test_cross_tabulation_nace_by_size(sqlite_engine: Engine) -> None:
 
 def test_error_rates_by_size_class_when_the_audit_supports_it() -> None:
     """A classifier better for large firms: pooled rates bias the 250+ cell, per-size rates do not."""
-    rng = np.random.default_rng(3)
-    n = 30_000
-    size = rng.choice(3, n, p=[0.6, 0.3, 0.1])
-    truth = (rng.random(n) < np.array([0.2, 0.3, 0.45])[size]).astype(np.int8)
-    sens, spec = np.array([0.7, 0.85, 0.98])[size], np.array([0.88, 0.95, 0.995])[size]
-    u = rng.random(n)
-    pred = np.where(truth == 1, u < sens, u >= spec).astype(np.int8)
-    audited = rng.choice(n, 1500, replace=False)
-    sample = AuditSample(audited, truth[audited], np.ones(len(audited)))
-    ones = np.ones(n)
+    size, truth, pred, sample, ones, rng = classifier_better_for_large_firms()
+    n = len(pred)
     phase1 = Phase1(ones, ones, size)
     big = size == 2
     for mode in ("auto", "pooled"):

@@ -10,6 +10,7 @@ from ecomstat.indicators.adoption_cells import corrected_cells
 from ecomstat.indicators.errors import InvalidIndicatorInput
 from ecomstat.indicators.twophase import AuditSample, Phase1, error_rates
 from ecomstat.indicators.twophase_shrink import MIN_STRENGTH, strength
+from tests.indicators.size_classifier import classifier_better_for_large_firms
 
 
 def _audit(counts: list[tuple[int, int, int, int]]) -> tuple[np.ndarray, np.ndarray, AuditSample]:
@@ -95,16 +96,8 @@ def test_shrunk_rates_correct_a_domain_whose_classifier_differs_better_than_pool
     the shrunk rates correct the large firms' cell better than pooled rates, though not as well
     as their own rates when that class is a small part of the audit (the price of shrinkage,
     documented in docs/methodology/adoption.md)."""
-    rng = np.random.default_rng(3)
-    n = 30_000
-    size = rng.choice(3, n, p=[0.6, 0.3, 0.1])
-    truth = (rng.random(n) < np.array([0.2, 0.3, 0.45])[size]).astype(np.int8)
-    sens, spec = np.array([0.7, 0.85, 0.98])[size], np.array([0.88, 0.95, 0.995])[size]
-    u = rng.random(n)
-    pred = np.where(truth == 1, u < sens, u >= spec).astype(np.int8)
-    audited = rng.choice(n, 1500, replace=False)
-    sample = AuditSample(audited, truth[audited], np.ones(len(audited)))
-    ones = np.ones(n)
+    size, truth, pred, sample, ones, rng = classifier_better_for_large_firms()
+    n = len(pred)
     error = {}
     for mode in ("shrink", "pooled"):
         rates = error_rates(pred, ones, sample, size, ["s", "m", "l"], mode=mode)
