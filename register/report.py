@@ -72,7 +72,9 @@ def _rank() -> Any:
     return case(VERDICT_ORDER, value=ValidationFinding.verdict, else_=9)
 
 
-def _where(query: Any, f: WorklistFilter, wave: str | None) -> Any:
+def filter_findings(query: Any, f: WorklistFilter, wave: str | None) -> Any:
+    """`query` (over ValidationFinding joined to Enterprise) restricted to the worklist filter's
+    rows of `wave`: the report, the worklist and the web app's clerk pages share it."""
     query = query.where(ValidationFinding.wave == wave)  # None (nothing validated): no rows
     if f.verdicts:
         query = query.where(ValidationFinding.verdict.in_(f.verdicts))
@@ -97,8 +99,9 @@ def _where(query: Any, f: WorklistFilter, wave: str | None) -> Any:
     return query
 
 
-def _order(f: WorklistFilter) -> list[Any]:
-    """Group keys (window functions over an enterprise's rows), then the row order."""
+def worklist_order(f: WorklistFilter) -> list[Any]:
+    """Group keys (window functions over an enterprise's rows), then the row order (shared with
+    the web app's clerk pages)."""
     per = {"partition_by": ValidationFinding.enterprise_id}
     confidence = func.coalesce(ValidationFinding.confidence, 0.0)
     best_rank = func.min(_rank()).over(**per)
@@ -137,12 +140,12 @@ def rows(engine: Engine, f: WorklistFilter) -> Iterator[dict[str, Any]]:
     """The worklist rows in order, streamed."""
     f.check()
     with Session(engine) as session:
-        query = _where(
+        query = filter_findings(
             select(ValidationFinding, Enterprise.name, Enterprise.nace, Enterprise.size_class, RegisterDecision)
             .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id)
             .outerjoin(RegisterDecision, RegisterDecision.id == ValidationFinding.decision_id), f,
             shown_wave(session, f.wave)
-        ).order_by(*_order(f))
+        ).order_by(*worklist_order(f))
         for finding, name, nace, size_class, decision in session.execute(
                 query, execution_options={"yield_per": BATCH}):
             basis = finding.basis or {}
@@ -182,14 +185,14 @@ def counts(engine: Engine, f: WorklistFilter) -> WorklistCounts:
         .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id)
     with Session(engine) as session:
         wave = shown_wave(session, f.wave)
-        by_verdict = session.execute(_where(base, f, wave).group_by(ValidationFinding.verdict)).all()
-        enterprises = session.scalar(_where(select(func.count(ValidationFinding.enterprise_id.distinct()))
+        by_verdict = session.execute(filter_findings(base, f, wave).group_by(ValidationFinding.verdict)).all()
+        enterprises = session.scalar(filter_findings(select(func.count(ValidationFinding.enterprise_id.distinct()))
                                             .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id), f, wave))
         hidden = 0
         if not f.include_all:
             shown_all = WorklistFilter(**{**f.__dict__, "include_all": True, "verdicts": f.verdicts or [
                 v for v in VERDICT_ORDER if v != "confirmed"]})
-            hidden = session.scalar(_where(select(func.count()).select_from(ValidationFinding).join(
+            hidden = session.scalar(filter_findings(select(func.count()).select_from(ValidationFinding).join(
                 Enterprise, Enterprise.id == ValidationFinding.enterprise_id), shown_all, wave)
                 .where(ValidationFinding.decision_id.is_not(None))) or 0
     ordered = sorted(((v, n) for v, n, _ in by_verdict), key=lambda vn: VERDICT_ORDER.get(vn[0], 9))

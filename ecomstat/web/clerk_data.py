@@ -53,7 +53,7 @@ class WorklistPage:
 
 
 def _restrict(query: Any, flt: ClerkFilter, wave: str | None) -> Any:
-    query = report._where(query, flt.worklist, wave)
+    query = report.filter_findings(query, flt.worklist, wave)
     if flt.countries:
         query = query.where(Enterprise.country.in_([c.upper() for c in flt.countries]))
     if flt.state == "undecided":
@@ -94,7 +94,7 @@ def worklist_page(engine: Engine, flt: ClerkFilter, page: int = 1, per_page: int
             select(func.count()).select_from(ValidationFinding)
             .join(Enterprise, Enterprise.id == ValidationFinding.enterprise_id), flt, wave)) or 0
         pages = max(1, -(-total // per_page))
-        query = _restrict(joined, flt, wave).order_by(*report._order(flt.worklist)) \
+        query = _restrict(joined, flt, wave).order_by(*report.worklist_order(flt.worklist)) \
             .limit(per_page).offset((min(page, pages) - 1) * per_page)
         rows = [_row(f, e, d) for f, e, d in session.execute(query)]
         countries = list(session.scalars(select(Enterprise.country).distinct().order_by(Enterprise.country)))
