@@ -292,7 +292,7 @@ def chart(results: list[dict[str, Any]], png: Path) -> None:
         ax.grid(True, which="both", alpha=0.3)
     right.axhline(2048, color="red", linestyle="--", linewidth=1, label="2 GB target")
     left.legend(fontsize=7, ncol=2, loc="upper left")
-    right.legend(fontsize=7, loc="center right")
+    right.legend(fontsize=7, loc="upper left", ncol=2)  # clear of the 100,000 points
     fig.suptitle("ecomstat national rehearsal on PostgreSQL (bench/bench_national.py)")
     fig.tight_layout()
     fig.savefig(png, dpi=90)
@@ -332,7 +332,8 @@ def main() -> None:
                 with temporary_database() as db:
                     results = rehearse(n, db, steps, args.pages, Path(tmp))
         previous += [{**machine, **r} for r in results]
-        args.json.write_text(json.dumps(previous, indent=1))
+        # indent 2 is the committed file's layout: a rerun's diff is the new records only
+        args.json.write_text(json.dumps(previous, indent=2) + "\n")
     chart(previous, args.png)
 
 
