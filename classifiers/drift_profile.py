@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, bindparam, delete, select
 
 from ecomstat.errors import BadInput
 from ecomstat.store.engine import transaction
@@ -227,9 +227,14 @@ def _target_labels(connection: Any, owner: Any, target_type: str, task: str, mod
                 owner.website_id.in_(ids[start:start + _SITES]), owner.run_id.in_(runs)))}
         keys = [str(row_id) for row_id in owners]
         for first in range(0, len(keys), _KEYS):
+            # the keys written into the statement (our own ids): as bound parameters, psycopg
+            # prepared the statement after 5 runs and PostgreSQL's generic plan for 1,000
+            # parameters left the index, 5.7 s a query against 0.16 s at 100,000 enterprises
+            inline = bindparam("keys", keys[first:first + _KEYS], expanding=True,
+                               literal_execute=True)
             for row in connection.execute(select(*columns).where(
                     Classification.target_type == target_type, Classification.task == task,
-                    Classification.target_id.in_(keys[first:first + _KEYS]), model)):
+                    Classification.target_id.in_(inline), model)):
                 yield owners[int(row[0])], row[1], row[2] if evidence else None
 
 
