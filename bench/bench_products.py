@@ -1,6 +1,7 @@
 """Product categories -> COICOP 2018: quality and speed (prints figures; not a test).
 
     python bench/bench_products.py [--data ../shared/data] [--folds 5] [--skip-cv | --only-cv]
+                                   [--params '{"stem_words": true}']
 
 1. Stratified k-fold cross-validation on the Czech receipt items (28,992 names, 314 codes as
    given, trailing spaces trimmed), same folds (shuffled, seed 0) for both models:
@@ -26,13 +27,16 @@
    printed: the plain TF-IDF + LinearSVC baseline (word unigrams, sklearn defaults), the
    char+word floor, the previous default (`--previous`: min_df 2, no hierarchy) and the
    current default, with the current default's paired gain over the floor.
-CPU and wall times are printed with the load average: the machine is shared.
+`--params` (JSON) sets ProductClassifier parameters of "ecomstat" in parts 1 and 2, to measure
+an option against the same run's floor, and adds a model "params" to part 5. CPU and wall times are printed with the load average:
+the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import random
 import resource
@@ -82,6 +86,7 @@ def plain_model() -> object:
 PREVIOUS = {"min_df": 2, "hierarchy_weight": 0.0, "calibration_rows": 10_000,
             "max_coefficients": 1_000_000, "tol": 1e-4}  # the defaults before issue 19
 SOLVER_1E4 = {"tol": 1e-4}  # issue 19's first hierarchy defaults: scikit-learn's solver tol
+PARAMS: dict = {}  # --params: ProductClassifier parameters of "ecomstat" (parts 1, 2) and "params"
 
 
 def office_like(X: np.ndarray, y: np.ndarray, seed: int, k: int = 61,
@@ -116,6 +121,8 @@ def office_splits(data: Path, seeds: int = 3) -> None:
         "previous": lambda: ProductClassifier(calibration_size=0, **PREVIOUS),
         "ecomstat": lambda: ProductClassifier(calibration_size=0),
     }
+    if PARAMS:  # --params: the option beside the defaults, same splits
+        models["params"] = lambda: ProductClassifier(**{**PARAMS, "calibration_size": 0})
     print("\nOffice-like splits (61 classes, trained on one half, scored on the other):")
     for label, (Xs, ys) in sets.items():
         found: dict[str, list[tuple[float, float]]] = {name: [] for name in models}
@@ -160,7 +167,8 @@ def fit_predict(name: str, X: np.ndarray, y: np.ndarray, train: np.ndarray,
         return floor_model().fit(X[train], y[train]).predict(X[test])
     # calibration_size=0: the calibration sub-model only sets the softmax temperature; the final
     # model, and so every predicted code, is the same without it.
-    model = ProductClassifier(calibration_size=0).fit(list(X[train]), list(y[train]))
+    model = ProductClassifier(**{**PARAMS, "calibration_size": 0}).fit(list(X[train]),
+                                                                      list(y[train]))
     return model.predict(list(X[test]))
 
 
@@ -195,7 +203,7 @@ def training_time(data: Path, n: int = 30_000, previous: bool = True) -> None:
     texts, labels, _ = build_training_set(data)
     pick = random.Random(0).sample(range(len(texts)), min(n, len(texts)))
     X, y = [texts[i] for i in pick], [labels[i] for i in pick]
-    configs = (("previous", PREVIOUS), ("tol 1e-4", SOLVER_1E4), ("ecomstat", {}))
+    configs = (("previous", PREVIOUS), ("tol 1e-4", SOLVER_1E4), ("ecomstat", PARAMS))
     for name, params in configs[0 if previous else 2:]:
         wall, cpu = time.perf_counter(), cpu_seconds()
         model = ProductClassifier(**params).fit(X, y)
@@ -243,7 +251,10 @@ def main() -> None:
     parser.add_argument("--only-office", action="store_true", help="only the office-like splits")
     parser.add_argument("--skip-office", action="store_true")
     parser.add_argument("--seeds", type=int, default=3, help="office-like splits per data set")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help='ProductClassifier parameters of "ecomstat", JSON')
     args = parser.parse_args()
+    PARAMS.update(args.params)
     if args.only_office:
         office_splits(args.data, args.seeds)
         return

@@ -66,6 +66,7 @@ def from_dict(doc: dict[str, Any]) -> ProductClassifier:
             f"ecomstat reads {FEATURES!r}); retrain it with `ecomstat model train products`"
         )
     params = dict(doc["params"])
+    params.setdefault("stem_words", False)  # files from before stemming read unstemmed words
     for key in RANGES:
         params[key] = tuple(params[key])
     model = ProductClassifier(**params)

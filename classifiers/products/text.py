@@ -9,6 +9,10 @@ Receipt lines and shop titles spell the same thing many ways: `0,5l`, `0.5 L`; `
   lone `12345` was "computer accessory" at 0.81.)
 - the character view is accent-folded and has no digits, so `ROHLÍK 43g` and `rohlik` share
   their n-grams and the unit stays as a short word (`g`, `ml`, `gb`).
+
+The word view can also cut inflection endings off words (`stem`, a light Czech stemmer):
+`játrové knedlíky` and `knedlík játrový` then share `knedlík` and `játr`, and their word
+bigrams meet across cases and numbers.
 """
 
 from __future__ import annotations
@@ -39,6 +43,15 @@ _JUNK = re.compile(r"[\"'`´|\\{}\[\]<>]+")
 # word of letters and digits ("t480"); one-letter words count (`a`, `l`, `x` carry meaning).
 WORD_TOKENS = r"(?u)\d+(?:\.\d+)?\w*|\w+"
 
+# Case, number and adjective endings of Czech nouns and adjectives, longest first (a light
+# stemmer in the spirit of Dolamic & Savoy's: inflection only, no derivation). Words of
+# letters only, at least 5 letters, keep at least 3 (`rýže` stays, `rohlíky` -> `rohlík`).
+_ENDINGS = tuple(sorted(
+    "atech ětem atům ách ata aty ami ové ový ová ých ého ému ými ích ím ém ou ám ům ech ěmi "
+    "ey eho emu ími ě é í ý á a e i o u y ů".split(), key=len, reverse=True))
+MIN_STEMMED = 5
+MIN_STEM = 3
+
 MAX_CHARS = 600  # titles are short; a long description adds little and costs time
 DESCRIPTION_WORDS = 30
 
@@ -56,6 +69,23 @@ def normalise(text: str | None) -> str:
     text = _QUANTITY.sub(r"\1\2", text)
     text = _CODE.sub(" ", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def stem(word: str) -> str:
+    """A word without its inflection ending (`rohlíky` -> `rohlík`, `játrové` -> `játr`);
+    numbers, codes and short words unchanged. English words lose a final vowel or `y`
+    (`battery` -> `batter`) the same way in training and prediction."""
+    if len(word) < MIN_STEMMED or not word.isalpha():
+        return word
+    for ending in _ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_STEM:
+            return word[: -len(ending)]
+    return word
+
+
+def stemmed(normalised: str) -> str:
+    """The word view with each word stemmed (see `stem`)."""
+    return " ".join(stem(word) for word in normalised.split(" "))
 
 
 def char_view(normalised: str) -> str:
