@@ -216,11 +216,12 @@ class BrowserPool:
                     lean_driver_env()
                     self._playwright = await async_playwright().start()
                 started = time.monotonic()
-                self._browser = await self._playwright.chromium.launch(
-                    **launch_options(self.chromium_path, self.args))
+                options = launch_options(self.chromium_path, self.args)
+                self._browser = await self._playwright.chromium.launch(**options)
                 self.launches += 1
                 self.launch_seconds += time.monotonic() - started
-                logger.info("Chromium started (%d pages at once)", self.concurrency)
+                logger.info("Chromium started: %s, %d pages at once",
+                            options["executable_path"], self.concurrency)
             if self._context is None:
                 self._context = await self._browser.new_context(
                     service_workers="block", accept_downloads=False)
