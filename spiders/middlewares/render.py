@@ -69,6 +69,9 @@ WAIT_S = 5.0  # the longest wait for a page's DOM to settle after DOMContentLoad
 SETTLE_MS = 100
 # a rendered page's scripts and API calls to its own site at once (their own download slot)
 SUBREQUEST_CONCURRENCY = 4
+# downloader slots a pooled page holds at most while rendering: its own request and one of its
+# page's requests in flight (RenderMiddleware.engine_started)
+RENDER_SLOTS_PER_PAGE = 2
 SCRIPT_CACHE_BYTES = 8 << 20  # scripts kept for other renders of the process (spiders.render.cache)
 
 
@@ -104,7 +107,23 @@ class RenderMiddleware:
             settings.getint("ECOMSTAT_RENDER_RECYCLE") or 50)
         middleware = cls(crawler, mode, limits, pool)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(middleware.engine_started, signal=signals.engine_started)
         return middleware
+
+    def engine_started(self) -> None:
+        """Renders do not use up the crawl's download concurrency. A render runs in this
+        middleware's process_response, so Scrapy counts its request as active in the
+        downloader (CONCURRENT_REQUESTS) for as long as Chromium works on it, and each of the
+        page's own requests (scripts, API calls) is another active download: with 200 ms per
+        response, the renders of a few shops took most of a process's slots while the other
+        sites' pages queued. The downloader's limit is raised by what the renders can hold at
+        most (each pooled page and one request of its own); pages fetched at once stay
+        CONCURRENT_REQUESTS, and the per-site limits are unchanged."""
+        downloader = self.crawler.engine.downloader
+        if downloader.total_concurrency > 0:  # 0: no limit
+            extra = RENDER_SLOTS_PER_PAGE * self.pool.concurrency
+            downloader.total_concurrency += extra
+            self.stats.set_value("ecomstat/render/extra_concurrency", extra)
 
     async def spider_closed(self) -> None:
         await self.pool.close()

@@ -122,6 +122,29 @@ def test_a_shops_script_is_downloaded_once_for_all_its_rendered_pages(
     assert sum("Blue Tea Pot" in text for text in texts) >= 1
     assert miniweb.hits.count(("spa.example.test", "/app.js")) == 1
     assert stats["ecomstat/render/script-cache-hits"] == stats["ecomstat/render/pages"] - 1
+    # renders did not take the crawl's download slots (engine_started raised the limit)
+    assert stats["ecomstat/render/extra_concurrency"] >= 4
+
+
+def test_renders_get_download_slots_of_their_own() -> None:
+    """A render holds its request as active in Scrapy's downloader while Chromium works on it:
+    the limit grows by two slots per pooled page, so the pages fetched at once stay
+    CONCURRENT_REQUESTS (0, no limit, stays 0)."""
+    from types import SimpleNamespace
+
+    from scrapy import Spider
+    from scrapy.utils.test import get_crawler
+
+    from ecomstat.spiders.middlewares.render import RenderMiddleware
+
+    for limit, expected in ((16, 16 + 2 * 3), (0, 0)):
+        crawler = get_crawler(Spider, settings_dict={
+            "ECOMSTAT_RENDER": "auto", "ECOMSTAT_RENDER_CONCURRENCY": 3,
+            "CONCURRENT_REQUESTS": limit})
+        middleware = RenderMiddleware.from_crawler(crawler)
+        crawler.engine = SimpleNamespace(downloader=SimpleNamespace(total_concurrency=limit))
+        middleware.engine_started()
+        assert crawler.engine.downloader.total_concurrency == expected
 
 
 def test_script_cache_keeps_get_scripts_within_its_budget() -> None:
