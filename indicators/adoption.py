@@ -25,7 +25,7 @@ from ecomstat.indicators.audit import TaskAudit, audit_imported_at, audit_sample
 from ecomstat.indicators.errors import IndicatorError, InvalidIndicatorInput
 from ecomstat.indicators.estimators import Method, ShareEstimate
 from ecomstat.indicators.results import IndicatorRecord, require_period, write_values
-from ecomstat.indicators.twophase import MODES as ERROR_RATE_MODE_NAMES
+from ecomstat.indicators.twophase import MODES as ERROR_RATE_MODES
 from ecomstat.indicators.twophase import Phase1, error_rates
 from ecomstat.store.waves import require_recorded
 from ecomstat.indicators.units import (
@@ -62,8 +62,6 @@ MIN_CELL_N = Bounds(0, 1_000_000_000, integer=True)
 MAX_CELL_CV = Bounds(0, 100)
 # Units whose site was not crawled or is unreachable: reweighted as nonresponse, or counted "no".
 NONRESPONSE = ("reweight", "negative")
-# error rates by size class when supported, forced pooled or by class, or shrunk (twophase.MODES)
-ERROR_RATE_MODES = ERROR_RATE_MODE_NAMES
 
 
 @dataclass
