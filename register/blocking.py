@@ -9,12 +9,16 @@ register full of bakeries). Per enterprise the pairs sharing most keys are kept.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ecomstat.urls import TEST_TLD
 from ecomstat.register.extract import SiteFacts, id_keys
 from ecomstat.register.features import RegisterRecord, prepared
 from ecomstat.register.legal_forms import tokens
+
+NAME_KEY_PREFIX = "nm:"  # keys made of a name word (the only ones dropped when too common)
+MAX_BLOCK = 50  # a name word on more sites than this is too common to block on
+PER_RECORD = 10  # candidate sites kept per enterprise
 
 _STOP = {"the", "and", "und", "der", "die", "das", "les", "des", "del", "della", "von", "van",
          "www", "com", "shop", "home", "welcome", "willkommen", "impressum", "imprint", "contact",
@@ -22,7 +26,7 @@ _STOP = {"the", "and", "und", "der", "die", "das", "les", "des", "del", "della",
 
 
 def _name_keys(texts: Iterable[str]) -> set[str]:
-    return {f"nm:{t}" for text in texts for t in tokens(text) if len(t) >= 3 and t not in _STOP
+    return {f"{NAME_KEY_PREFIX}{t}" for text in texts for t in tokens(text) if len(t) >= 3 and t not in _STOP
             and not t.isdigit()}
 
 
@@ -62,8 +66,8 @@ def candidate_pairs(
     sites: Sequence[SiteFacts],
     *,
     webmail: frozenset[str] | set[str] = frozenset(),
-    max_block: int = 50,
-    per_record: int = 10,
+    max_block: int = MAX_BLOCK,
+    per_record: int = PER_RECORD,
 ) -> dict[int, list[int]]:
     """{record index: [site index, ...]} sharing at least one key, most shared keys first.
 
@@ -81,15 +85,29 @@ def candidate_pairs(
             hits = index.get(key)
             if not hits:
                 continue
-            if key.startswith("nm:") and len(hits) > max_block:
+            if is_name_key(key) and len(hits) > max_block:
                 continue
-            weight = 1 if key.startswith("nm:") else 3
             for i in hits:
-                shared[i] += weight
+                shared[i] += key_weight(key)
         if shared:
-            ranked = shared.most_common(per_record)
-            # a site sharing an id, phone, e-mail or domain label makes pairs that share a
-            # single name word (weight 1) pointless to score
-            floor = 2 if ranked[0][1] >= 3 else 1
-            out[r] = [i for i, weight in ranked if weight >= floor]
+            out[r] = best_candidates(shared, per_record)
     return out
+
+
+def is_name_key(key: str) -> bool:
+    return key.startswith(NAME_KEY_PREFIX)
+
+
+def key_weight(key: str) -> int:
+    """A shared name word counts 1; an identifier, phone, e-mail, domain label or attachment 3."""
+    return 1 if is_name_key(key) else 3
+
+
+def best_candidates(shared: Mapping[int, int], per_record: int) -> list[int]:
+    """The sites sharing most key weight with one enterprise, at most `per_record`, heaviest
+    first and then by site order (so ties never depend on hashing)."""
+    ranked = sorted(shared.items(), key=lambda item: (-item[1], item[0]))[:per_record]
+    # a site sharing an id, phone, e-mail or domain label makes pairs that share a single name
+    # word (weight 1) pointless to score
+    floor = 2 if ranked[0][1] >= 3 else 1
+    return [site for site, weight in ranked if weight >= floor]

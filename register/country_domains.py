@@ -15,7 +15,6 @@ from functools import lru_cache
 from importlib import resources
 
 import phonenumbers
-from phonenumbers.geocoder import _region_display_name
 
 from ecomstat.register.errors import InvalidCandidateInput
 from ecomstat.register.legal_forms import tokens
@@ -76,6 +75,10 @@ def _key(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def _codes_by_name() -> dict[str, str]:
+    # imported here: the geocoder loads every region's place names (~100 MB), which only this
+    # table needs (matching and validation read the suffix table alone)
+    from phonenumbers.geocoder import _region_display_name
+
     table: dict[str, str] = {}
     for code in phonenumbers.SUPPORTED_REGIONS:
         name = _region_display_name(code, "en")

@@ -47,12 +47,13 @@ def score_pairs(records: Sequence[RegisterRecord], sites: Sequence[SiteFacts],
 
 
 def choose_links(scored: Sequence[PairScore], threshold: float) -> list[PairScore]:
-    """Greedy one-to-one assignment, most probable pair first: an enterprise gets at most one
-    site and a site at most one enterprise (two firms do not share one imprint)."""
+    """Greedy one-to-one assignment, most probable pair first (ties: record, then site order):
+    an enterprise gets at most one site and a site at most one enterprise (two firms do not
+    share one imprint)."""
     taken_records: set[int] = set()
     taken_sites: set[int] = set()
     links = []
-    for pair in sorted(scored, key=lambda p: p.probability, reverse=True):
+    for pair in sorted(scored, key=lambda p: (-p.probability, p.record, p.site)):
         if pair.probability < threshold:
             break
         if pair.record in taken_records or pair.site in taken_sites:

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 from scipy import special
-from sklearn.linear_model import LogisticRegression
 
 from ecomstat.register.errors import InvalidMatchModel
 from ecomstat.register.features import FEATURES
@@ -34,6 +33,9 @@ class MatchScorer:
         self.training_data_sha256 = training_data_sha256
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, C: float = 1.0, random_state: int = 0) -> MatchScorer:
+        # imported here: matching only predicts, and scikit-learn costs ~1 s and ~90 MB to import
+        from sklearn.linear_model import LogisticRegression
+
         model = LogisticRegression(C=C, random_state=random_state, max_iter=1000)
         model.fit(np.asarray(X, dtype=float), np.asarray(y, dtype=int))
         self.coef_ = model.coef_[0].copy()

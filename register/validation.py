@@ -30,7 +30,7 @@ from ecomstat.urls import registered_domain
 from ecomstat.register.extract import SiteFacts, compact_id, id_keys
 from ecomstat.register.features import RegisterRecord, normalise_street
 from ecomstat.register.legal_forms import normalise_form, split_legal_forms
-from ecomstat.register.match_store import record_from_enterprise, site_facts
+from ecomstat.register.match_sites import record_from_enterprise, site_facts
 from ecomstat.register.validate_waves import record_validation, wave_to_validate
 from ecomstat.register.validation_evidence import (
     alternatives_of, confidence, fingerprint, page_facts, sources, written_address, written_postcode)
@@ -277,7 +277,7 @@ def _site_pages(session: Session, lo: str, hi: str) -> Iterable[tuple[int, list[
 
 
 @dataclass
-class _SiteRow:  # what match_store.site_facts reads of a website
+class _SiteRow:  # what match_sites.site_facts reads of a website
     id: int
     url: str
     domain: str

@@ -18,7 +18,7 @@ from ecomstat.register.blocking import candidate_pairs
 from ecomstat.register.blocklist import load_webmail
 from ecomstat.register.extract import extract_site_facts, page_priority
 from ecomstat.register.features import FEATURES, RegisterRecord, pair_features
-from ecomstat.register.match_store import site_country
+from ecomstat.register.match_sites import site_country
 
 
 def _fetch(opener: urllib.request.OpenerDirector, url: str) -> tuple[str, str] | None:

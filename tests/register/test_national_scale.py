@@ -12,7 +12,8 @@ from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from ecomstat.settings import Settings
-from ecomstat.register.match_store import load_sites, match_store
+from ecomstat.register.match_sites import load_sites
+from ecomstat.register.match_store import match_store
 from ecomstat.register.validation import validate
 from ecomstat.store.models import Enterprise, Page, ValidationFinding, Website
 

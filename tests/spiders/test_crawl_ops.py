@@ -44,6 +44,9 @@ def setup_web(miniweb: MiniWeb, crawl_env: Path, monkeypatch: Any) -> tuple[Path
     monkeypatch.setenv("ECOMSTAT_HOST_MAP", str(miniweb.host_map(crawl_env / "hosts.txt",
                                                                   hosts + [DEAD_HOST])))
     monkeypatch.setenv("ECOMSTAT_LIVE_STATS_SECONDS", "0.2")  # beats every 0.2 s, dead after 0.6
+    # the held site must not time out (crawl_env's 5 s, retried once) while the test looks at
+    # the run: on a busy machine the checks took longer, the crawl finished and Ctrl-C came late
+    monkeypatch.setenv("ECOMSTAT_DOWNLOAD_TIMEOUT", "240")
     gate = miniweb.gates[hosts[-1]] = threading.Event()
     urls = crawl_env / "urls.txt"
     urls.write_text("".join(f"http://{host}/\n" for host in hosts + [DEAD_HOST]))
@@ -83,8 +86,14 @@ def test_live_figures_refusal_and_ctrl_c(sqlite_url: str, miniweb: MiniWeb, craw
         assert re.search(r"crawl run 1 is running and holds \d of these sites", line)
         assert "`ecomstat crawl show 1`" in line and "`ecomstat crawl sites --resume`" in line
 
-        # Ctrl-C: the run is interrupted and the exact command that resumes it is printed
+        # Ctrl-C: the run is interrupted and the exact command that resumes it is printed.
+        # Scrapy's graceful close waits for the held download: open the gate once the crawl
+        # process has the signal (its log says so), not before (it could finish first)
         cli.send_signal(signal.SIGINT)
+        log = crawl_env / "data" / "logs" / "run-1.log"
+        wait_until(lambda: "shutting down gracefully" in log.read_text(errors="replace"), 120,
+                   "the crawl process to receive Ctrl-C")
+        gate.set()
         _out, err = cli.communicate(timeout=120)
     finally:
         gate.set()
