@@ -43,6 +43,13 @@ def test_national_ids(text: str, country: str, company_id: str) -> None:
     assert id_keys(company_id) & facts.id_keys()
 
 
+def test_id_keywords_start_a_word() -> None:
+    # "Oregon 97401" read as the Polish REGON keyword gave a company id "97401" (real page)
+    assert _facts("296 E. Fifth Avenue, Eugene, Oregon 97401", "US").company_ids == set()
+    assert _facts("Great area 12345678, uniform 87654321", "GB").company_ids == set()
+    assert "123456785" in _facts("REGON 123456785", "PL").company_ids
+
+
 def test_invalid_cnpj_rejected() -> None:
     assert "11222333000182" not in _facts("CNPJ: 11.222.333/0001-82", "BR").company_ids
 
@@ -88,3 +95,7 @@ def test_parked_detection() -> None:
     assert parked_reason("Ce nom de domaine est à vendre")
     assert parked_reason("", "https://www.sedoparking.com/x")
     assert parked_reason("Welcome to our bakery in Berlin, fresh bread daily") is None
+    # the regex runs only where a trigger word is (case-insensitive, accents kept)
+    assert parked_reason("ESTE DOMÍNIO ESTÁ À VENDA")
+    assert parked_reason("Related Searches: cheap flights")
+    assert parked_reason("Deze domeinnaam is te koop")
