@@ -69,6 +69,13 @@ def _forms(country: str, position: str) -> tuple[tuple[str, ...], ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+@lru_cache(maxsize=256)
+def suffix_form_ends(country: str) -> frozenset[str]:
+    """The last token of every legal form written after a name in `country`: a text whose last
+    token is not among them has no such form to strip."""
+    return frozenset(form[-1] for form in _forms(country, "suffix"))
+
+
 def split_legal_form(name: str, country: str = "") -> tuple[tuple[str, ...], str]:
     """(core name tokens, stripped legal form text) for `name` in `country`."""
     core, forms = split_legal_forms(name, country)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from ecomstat.urls import registered_domain
 from ecomstat.register.extract import SiteFacts, compact_id, id_keys
 from ecomstat.register.features import RegisterRecord, normalise_street
-from ecomstat.register.legal_forms import normalise_form, split_legal_forms
+from ecomstat.register.legal_forms import normalise_form, split_legal_forms, suffix_form_ends, tokens
 from ecomstat.register.match_sites import record_from_enterprise, site_facts
 from ecomstat.register.validate_waves import record_validation, wave_to_validate
 from ecomstat.register.validation_evidence import (
@@ -85,6 +85,7 @@ def website_finding(e: Enterprise, sites: list[Website]) -> Finding:
 def _legal_form_on_site(rec: RegisterRecord, facts: SiteFacts) -> str | None:
     """The legal form the site writes right after the enterprise's name, if any."""
     text = facts.legal_text.split()
+    form_ends = suffix_form_ends(rec.country)
     for core in rec.name_cores:
         words = core.split()
         n = len(words)
@@ -92,7 +93,11 @@ def _legal_form_on_site(rec: RegisterRecord, facts: SiteFacts) -> str | None:
             if text[i:i + n] != words:
                 continue
             for k in range(5, 0, -1):  # the longest form right after the name
-                core_tokens, forms = split_legal_forms(" ".join(text[i:i + n + k]), rec.country)
+                window = text[i:i + n + k]
+                last = tokens(window[-1])
+                if last and last[-1] not in form_ends:
+                    continue  # no form ends there (the costly split would find none)
+                core_tokens, forms = split_legal_forms(" ".join(window), rec.country)
                 if forms and list(core_tokens) == words:
                     return " ".join(forms)
     return None
