@@ -54,10 +54,19 @@ def setup_web(miniweb: MiniWeb, crawl_env: Path, monkeypatch: Any) -> tuple[Path
 
 
 def start_crawl(db_url: str, urls: Path, **env: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "ecomstat", "--db", db_url, "crawl", "sites", "--urls", str(urls),
-         "--processes", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, **env})
+    """The crawl CLI, its output in files beside the URL list (cli.out, cli.err): a pipe that
+    nobody reads while the test waits would block the CLI once its buffer is full."""
+    with open(urls.with_name("cli.out"), "w") as out, open(urls.with_name("cli.err"), "w") as err:
+        return subprocess.Popen(
+            [sys.executable, "-m", "ecomstat", "--db", db_url, "crawl", "sites", "--urls",
+             str(urls), "--processes", "1"], stdout=out, stderr=err, text=True,
+            env={**os.environ, **env})
+
+
+def _ends(*files: Path) -> str:
+    """The last lines of each file, for a failure message."""
+    return " | ".join(f"{f.name}: " + " / ".join(f.read_text(errors="replace").splitlines()[-5:])
+                      for f in files if f.exists())
 
 
 def test_live_figures_refusal_and_ctrl_c(sqlite_url: str, miniweb: MiniWeb, crawl_env: Path,
@@ -88,18 +97,23 @@ def test_live_figures_refusal_and_ctrl_c(sqlite_url: str, miniweb: MiniWeb, craw
 
         # Ctrl-C: the run is interrupted and the exact command that resumes it is printed.
         # Scrapy's graceful close waits for the held download: open the gate once the crawl
-        # process has the signal (its log says so), not before (it could finish first)
+        # process has the signal (its log says so), not before (it could finish first); or
+        # once the CLI has ended (it kills a crawl process that is not closed within 60 s)
         cli.send_signal(signal.SIGINT)
         log = crawl_env / "data" / "logs" / "run-1.log"
-        wait_until(lambda: "shutting down gracefully" in log.read_text(errors="replace"), 120,
-                   "the crawl process to receive Ctrl-C")
+        try:
+            wait_until(lambda: cli.poll() is not None or "shutting down gracefully" in
+                       log.read_text(errors="replace"), 180, "the crawl process to receive Ctrl-C")
+        except AssertionError as exc:  # say where the CLI and the crawl process stood
+            raise AssertionError(f"{exc}; {_ends(urls.with_name('cli.err'), log)}") from None
         gate.set()
-        _out, err = cli.communicate(timeout=120)
+        cli.wait(timeout=120)
     finally:
         gate.set()
         if cli.poll() is None:
             cli.kill()
             cli.wait()
+    err = urls.with_name("cli.err").read_text()
     assert cli.returncode == 130, err
     assert f"Resume it with: ecomstat --db {sqlite_url} crawl sites --resume" in err
     engine = make_engine(sqlite_url)
