@@ -10,6 +10,7 @@ transaction stand in front of it; the role holds even for someone connecting wit
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,12 @@ READER_VIEWS = tuple(CURRENT_VIEWS)
 SCHEMA_TABLE = "alembic_version"
 SERVER_ROLES = ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program")
 
+# Defaults of the reader's sessions, psql included (a session may lower or raise its own
+# statement_timeout; these guard a shared server against a forgotten query or transaction):
+DEFAULT_STATEMENT_TIMEOUT_S = 600  # a statement runs at most 10 minutes (0: no limit)
+IDLE_IN_TRANSACTION_TIMEOUT_S = 900  # an open transaction left idle holds back VACUUM
+_PG_MAX_TIMEOUT_S = 2_147_483  # the settings are int4 milliseconds
+
 # Lower-case SQL identifiers only: no quoting surprises, no case-folding surprises in psql.
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 
@@ -44,6 +51,7 @@ class ReaderRole:
     password_set: bool
     views: tuple[str, ...]
     tables: tuple[str, ...]
+    statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S
 
 
 def check_role_name(role: str) -> str:
@@ -72,24 +80,36 @@ def refuse_sqlite(url: str) -> None:
         raise BadInput(_NO_ROLES)
 
 
-def create_reader(engine: Engine, role: str, password: str | None = None) -> ReaderRole:
+def check_statement_timeout(seconds: float) -> float:
+    if not math.isfinite(seconds) or not 0 <= seconds <= _PG_MAX_TIMEOUT_S:
+        raise BadInput(f"the statement timeout is a number of seconds from 0 (no limit) to "
+                       f"{_PG_MAX_TIMEOUT_S}, got {seconds}")
+    return seconds
+
+
+def create_reader(engine: Engine, role: str, password: str | None = None, *,
+                  statement_timeout_s: float = DEFAULT_STATEMENT_TIMEOUT_S) -> ReaderRole:
     """Create or update the LOGIN role `role` with SELECT on the documented views and tables
-    only (idempotent). `password` None keeps the role's password (a new role gets none)."""
+    only (idempotent). `password` None keeps the role's password (a new role gets none).
+    The role's sessions default to read-only transactions, `statement_timeout_s` per statement
+    (0: none) and IDLE_IN_TRANSACTION_TIMEOUT_S for a transaction left open."""
     if engine.dialect.name != "postgresql":
         raise BadInput(_NO_ROLES)
     check_role_name(role)
+    check_statement_timeout(statement_timeout_s)
     if password is not None and (not password or "\x00" in password):
         raise BadInput("the password is empty or contains a NUL character")
     import psycopg
 
     try:
-        return _create_reader(engine, role, password)
+        return _create_reader(engine, role, password, statement_timeout_s)
     except psycopg.Error as exc:  # e.g. the URL's role may not create roles: one line
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StoreError(f"cannot create or update the reader role {role}: {message}") from None
 
 
-def _create_reader(engine: Engine, role: str, password: str | None) -> ReaderRole:
+def _create_reader(engine: Engine, role: str, password: str | None,
+                   statement_timeout_s: float) -> ReaderRole:
     from psycopg import sql
 
     wanted = READER_TABLES + READER_VIEWS + (SCHEMA_TABLE,)
@@ -130,6 +150,11 @@ def _create_reader(engine: Engine, role: str, password: str | None) -> ReaderRol
             hashed = raw.pgconn.encrypt_password(password.encode(), role.encode()).decode()
             cur.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(hashed)))
         cur.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(ident))
+        for setting, seconds in (("statement_timeout", statement_timeout_s),
+                                 ("idle_in_transaction_session_timeout",
+                                  IDLE_IN_TRANSACTION_TIMEOUT_S)):
+            cur.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(
+                ident, sql.Identifier(setting), sql.Literal(round(seconds * 1000))))
         # Member of no role: the three server-file roles by name, then whatever else remains.
         for server_role in SERVER_ROLES:
             cur.execute(sql.SQL("REVOKE {} FROM {}").format(sql.Identifier(server_role), ident))
@@ -151,4 +176,4 @@ def _create_reader(engine: Engine, role: str, password: str | None) -> ReaderRol
                          password="x" if password is not None else None)
     return ReaderRole(role=role, created=not existing, password_set=password is not None,
                       url=url.render_as_string(hide_password=True), views=READER_VIEWS,
-                      tables=READER_TABLES)
+                      tables=READER_TABLES, statement_timeout_s=statement_timeout_s)

@@ -40,25 +40,36 @@ def db_create_reader(
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the role's password from stdin.")
     ] = False,
+    statement_timeout: Annotated[
+        float, typer.Option("--statement-timeout", metavar="SECONDS",
+                            help="Longest statement the role's sessions run by default, psql "
+                                 "included (0: no limit).")
+    ] = 600.0,  # store.readers.DEFAULT_STATEMENT_TIMEOUT_S (not imported: the CLI starts light)
 ) -> None:
     """PostgreSQL: create or update a login role that can only SELECT the documented views
-    and tables; prints the URL to hand to economists (never hand them the owner's)."""
+    and tables; prints the URL to hand to economists (never hand them the owner's). Its
+    sessions are read-only, stop a statement after --statement-timeout and an idle open
+    transaction after 15 minutes."""
     from ecomstat.errors import BadInput
-    from ecomstat.store.readers import check_role_name, create_reader, refuse_sqlite
+    from ecomstat.store.readers import (check_role_name, check_statement_timeout, create_reader,
+                                        refuse_sqlite)
 
     st = state(ctx)
     refuse_sqlite(st.settings.database_url)  # before reading a password or opening a file
     check_role_name(role)
+    check_statement_timeout(statement_timeout)
     password = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
         if not password:
             raise BadInput("--password-stdin: no password on stdin")
     # The schema must be current (only `db upgrade` migrates): its views are what is granted.
-    reader = create_reader(st.engine(), role, password)
+    reader = create_reader(st.engine(), role, password, statement_timeout_s=statement_timeout)
     how = "created" if reader.created else "updated"
     note = "" if reader.password_set else (
         " (password unchanged)" if not reader.created else " (no password: use --password-stdin)")
+    limit = (f"statements stop after {reader.statement_timeout_s:g} s"
+             if reader.statement_timeout_s else "no statement time limit")
     typer.echo(f"reader role {reader.role} {how}: SELECT on {len(reader.views)} views and "
-               f"{len(reader.tables)} tables only{note}")
+               f"{len(reader.tables)} tables only, {limit}{note}")
     typer.echo(f"hand economists this URL: {reader.url}")

@@ -141,6 +141,32 @@ def test_create_reader_is_idempotent_and_revokes_server_roles(
     assert member_of == 0 and extra == 0
 
 
+def test_reader_sessions_have_time_limits(pg_engine: Engine, postgres_url: str,
+                                          reader: str) -> None:
+    """A forgotten psql query or open transaction of an economist must not hold a shared
+    server: the role's sessions start with a statement timeout and an idle-transaction one."""
+    created = _create(postgres_url, reader)
+    assert created.exit_code == 0 and "statements stop after 600 s" in created.stdout
+    as_reader = _libpq(_as(postgres_url, reader))
+    with psycopg.connect(as_reader, autocommit=True) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("10min",)
+        assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone() == ("15min",)
+    args = ["--db", postgres_url, "db", "create-reader", reader, "--statement-timeout"]
+    assert runner.invoke(app, args + ["0.5"]).exit_code == 0
+    with psycopg.connect(as_reader, autocommit=True) as conn:
+        with pytest.raises(psycopg.errors.QueryCanceled):
+            conn.execute("SELECT pg_sleep(30)")
+    unlimited = runner.invoke(app, args + ["0"])
+    assert unlimited.exit_code == 0 and "no statement time limit" in unlimited.stdout
+    with psycopg.connect(as_reader, autocommit=True) as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone() == ("0",)
+    for bad in ("-1", "nan", "inf", "1e12"):
+        refused = runner.invoke(app, args + [bad])
+        assert refused.exit_code == 2, (bad, refused.output)
+        assert refused.stderr.startswith("error: the statement timeout is a number of seconds")
+        assert len(refused.stderr.splitlines()) == 1
+
+
 @pytest.mark.parametrize("role", ['Bad-Name', 'x"; DROP TABLE enterprise; --', "pg_reader",
                                   "9lives", "a" * 64, ""])
 def test_odd_role_names_are_refused(pg_engine: Engine, postgres_url: str, role: str) -> None:
