@@ -21,9 +21,14 @@ from ecomstat.register.extract import SiteFacts
 
 metadata = MetaData()
 
+
+def _temporary(name: str, *columns: Column) -> Table:
+    return Table(name, metadata, *columns, prefixes=["TEMPORARY"])
+
+
 # one row per site read (parked sites included: redirects are resolved against every domain)
-site_table = Table(
-    "tmp_match_site", metadata,
+site_table = _temporary(
+    "tmp_match_site",
     Column("site_id", Integer, primary_key=True),
     Column("domain", String, nullable=False, index=True),
     Column("target", String, nullable=False),  # registered domain the home page ended up on
@@ -32,31 +37,27 @@ site_table = Table(
     Column("alias", Boolean, nullable=False, default=False),  # redirects to another stored site
     Column("usable", Boolean, nullable=False, default=False),  # takes part in the matching
     Column("facts", Text),  # SiteFacts as JSON (not for parked sites)
-    prefixes=["TEMPORARY"],
 )
 # blocking keys of the sites, without name words too common to block on
-key_table = Table(
-    "tmp_match_key", metadata,
+key_table = _temporary(
+    "tmp_match_key",
     Column("key", String, primary_key=True),
     Column("site_id", Integer, primary_key=True),
-    prefixes=["TEMPORARY"],
 )
 # blocking keys of one chunk of enterprises (emptied per chunk)
-record_key_table = Table(
-    "tmp_match_record_key", metadata,
+record_key_table = _temporary(
+    "tmp_match_record_key",
     Column("rec_seq", Integer, nullable=False),
     Column("key", String, nullable=False),
-    prefixes=["TEMPORARY"],
 )
 # the pairs of one chunk kept for scoring (emptied per chunk): their sites' facts are read
-candidate_table = Table(
-    "tmp_match_candidate", metadata,
+candidate_table = _temporary(
+    "tmp_match_candidate",
     Column("site_id", Integer, primary_key=True),
-    prefixes=["TEMPORARY"],
 )
 # every scored pair; rec_seq is the enterprise's place in id order (ties resolve by it)
-pair_table = Table(
-    "tmp_match_pair", metadata,
+pair_table = _temporary(
+    "tmp_match_pair",
     Column("rec_seq", Integer, nullable=False),
     Column("enterprise_id", String, nullable=False),
     Column("site_id", Integer, nullable=False, index=True),
@@ -64,13 +65,11 @@ pair_table = Table(
     Column("score", Float, nullable=False),  # probability rounded as stored on the website
     Column("attached", Boolean, nullable=False),  # the site was found for this enterprise
     Column("evidence", Text),  # JSON, for pairs at or above the threshold
-    prefixes=["TEMPORARY"],
 )
 # sites linked by this run
-linked_table = Table(
-    "tmp_match_linked", metadata,
+linked_table = _temporary(
+    "tmp_match_linked",
     Column("site_id", Integer, primary_key=True),
-    prefixes=["TEMPORARY"],
 )
 
 
