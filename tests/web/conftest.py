@@ -129,9 +129,12 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     """A fresh browser context at 1280x800; the test fails if a page asked for anything that
-    is not on 127.0.0.1 (no CDN, no fonts, nothing from the internet)."""
+    is not on 127.0.0.1 (no CDN, no fonts, nothing from the internet) or if the browser
+    blocked anything under the Content Security Policy (a style or script the CSP forbids
+    would silently not apply)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     off_machine: list[str] = []
+    blocked: list[str] = []
 
     def guard(route: Any) -> None:
         host = urlsplit(route.request.url).hostname
@@ -143,11 +146,14 @@ def page(browser: Any) -> Iterator[Any]:
 
     context.route("**/*", guard)
     page = context.new_page()
+    page.on("console", lambda message: blocked.append(message.text)
+            if "Content Security Policy" in message.text else None)
     try:
         yield page
     finally:
         context.close()
     assert not off_machine, f"pages asked for resources off the machine: {off_machine[:5]}"
+    assert not blocked, f"the browser blocked under the CSP: {blocked[:3]}"
 
 
 @pytest.fixture

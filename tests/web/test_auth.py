@@ -95,6 +95,7 @@ def test_security_headers_on_every_page(client_for: Factory) -> None:
         assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
         script = re.search(r"script-src ([^;]+)", csp).group(1)
         assert "unsafe-inline" not in script and "unsafe-eval" not in script
+        assert "unsafe-inline" not in re.search(r"style-src ([^;]+)", csp).group(1)
         assert headers["x-frame-options"] == "DENY"
         assert headers["x-content-type-options"] == "nosniff"
         assert headers["referrer-policy"] == "same-origin"
