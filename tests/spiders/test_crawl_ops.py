@@ -4,6 +4,7 @@ printing the command that resumes the run."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import Engine
@@ -54,13 +56,27 @@ def setup_web(miniweb: MiniWeb, crawl_env: Path, monkeypatch: Any) -> tuple[Path
 
 
 def start_crawl(db_url: str, urls: Path, **env: str) -> subprocess.Popen[str]:
-    """The crawl CLI, its output in files beside the URL list (cli.out, cli.err): a pipe that
-    nobody reads while the test waits would block the CLI once its buffer is full."""
-    with open(urls.with_name("cli.out"), "w") as out, open(urls.with_name("cli.err"), "w") as err:
+    """The crawl CLI as started from a terminal, its output in files beside the URL list
+    (cli.out, cli.err: a pipe nobody reads while the test waits could fill up)."""
+    with open(urls.with_name("cli.out"), "w") as out, open(urls.with_name("cli.err"), "w") as err, \
+            _ctrl_c_reaches_children():
         return subprocess.Popen(
             [sys.executable, "-m", "ecomstat", "--db", db_url, "crawl", "sites", "--urls",
              str(urls), "--processes", "1"], stdout=out, stderr=err, text=True,
             env={**os.environ, **env})
+
+
+@contextlib.contextmanager
+def _ctrl_c_reaches_children() -> Iterator[None]:
+    """Children started inside get Ctrl-C's default action, as from a terminal. A suite run in
+    the background (`bash suite_under_load.sh &`: a non-interactive shell's background job)
+    ignores SIGINT, and an ignored signal stays ignored across exec: the CLI never saw the
+    test's Ctrl-C. A handled signal is reset to the default on exec."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _ends(*files: Path) -> str:
