@@ -57,7 +57,7 @@ RECORD_COLUMNS = (Enterprise.id, Enterprise.name, Enterprise.country, Enterprise
                    Enterprise.phone, Enterprise.email, Enterprise.legal_form)
 
 
-class _SiteRow(NamedTuple):  # what _site_facts reads of a website
+class SiteRow(NamedTuple):  # what site_facts reads of a website
     id: int
     url: str
     domain: str
@@ -81,13 +81,13 @@ def iter_sites(session: Session, *, linked_only: bool = False) -> Iterator[SiteF
         .where(usable, Page.outcome == "ok")
         .order_by(Page.website_id, Page.depth, Page.id),
         execution_options={"yield_per": PAGE_BATCH})
-    site: _SiteRow | None = None
+    site: SiteRow | None = None
     site_pages: list[dict] = []
     for row in rows:
         if site is None or row[0] != site.id:
             if site_pages:
                 yield _site_facts(site, site_pages)
-            site, site_pages = _SiteRow(*row[:5]), []
+            site, site_pages = SiteRow(*row[:5]), []
         url, final_url, depth, title, page_text, links, structured = row[5:]
         site_pages.append({"url": url, "final_url": final_url, "depth": depth, "title": title,
                            "text": page_text, "links": links, "structured_data": structured})
@@ -100,13 +100,13 @@ def load_sites(session: Session, *, linked_only: bool = False) -> list[SiteFacts
     return list(iter_sites(session, linked_only=linked_only))
 
 
-def site_facts(website: Any, site_pages: list[dict]) -> SiteFacts:
-    """SiteFacts of one site from its page dicts (`website`: id, url, domain, enterprise_id,
-    country), pages in crawl order (depth, id): what `load_sites` yields per site."""
+def site_facts(website: SiteRow, site_pages: list[dict]) -> SiteFacts:
+    """SiteFacts of one site from its page dicts, pages in crawl order (depth, id): what
+    `load_sites` yields per site."""
     return _site_facts(website, site_pages)
 
 
-def _site_facts(website: Any, site_pages: list[dict]) -> SiteFacts:
+def _site_facts(website: SiteRow, site_pages: list[dict]) -> SiteFacts:
     country = site_country(website.domain, website.country or "")
     facts = extract_site_facts(site_pages, country, website.domain)
     facts.site_id, facts.url, facts.attached_enterprise_id = website.id, website.url, website.enterprise_id

@@ -58,8 +58,6 @@ class MatchSummary:
     redirects: int = 0  # sites redirecting to another stored site (the target is matched)
 
 
-
-
 def match_store(engine: Engine, settings: Settings, scorer: MatchScorer | None = None) -> MatchSummary:
     threshold = settings.getfloat("ECOMSTAT_MATCH_THRESHOLD")
     if not 0.0 <= threshold <= 1.0:
@@ -119,6 +117,10 @@ def _keyset(session: Session, stmt: Select, key: Any, size: int = WRITE_BATCH) -
         last = rows[-1][0]
 
 
+def _linked_by_hand(status: str | None, found_by: str | None) -> bool:
+    return status == "linked" and found_by == "manual"
+
+
 def _mark_parked(session: Session) -> int:
     """Parked sites get status 'parked' (a link made by hand stays); they are not matched."""
     site = tables.site_table
@@ -128,7 +130,7 @@ def _mark_parked(session: Session) -> int:
     for rows in _keyset(session, stmt, site.c.site_id):
         updates = [{"id": site_id, "status": "parked", "match_evidence": {"parked": reason}}
                    for site_id, reason, status, found_by in rows
-                   if not (status == "linked" and found_by == "manual")]
+                   if not _linked_by_hand(status, found_by)]
         if updates:
             session.execute(update(Website), updates)
         count += len(updates)
@@ -150,7 +152,7 @@ def _mark_redirects(session: Session) -> int:
         updates = [{"id": site_id, "match_evidence": {"redirects_to": target},
                     "status": "verified" if status == "linked" else status}
                    for site_id, target, status, found_by in rows
-                   if not (status == "linked" and found_by == "manual")]
+                   if not _linked_by_hand(status, found_by)]
         if updates:
             session.execute(update(Website), updates)
     return count

@@ -30,7 +30,7 @@ from ecomstat.urls import registered_domain
 from ecomstat.register.extract import SiteFacts, compact_id, id_keys
 from ecomstat.register.features import RegisterRecord, normalise_street
 from ecomstat.register.legal_forms import normalise_form, split_legal_forms, suffix_form_ends, tokens
-from ecomstat.register.match_sites import record_from_enterprise, site_facts
+from ecomstat.register.match_sites import SiteRow, record_from_enterprise, site_facts
 from ecomstat.register.validate_waves import record_validation, wave_to_validate
 from ecomstat.register.validation_evidence import (
     alternatives_of, confidence, fingerprint, page_facts, sources, written_address, written_postcode)
@@ -281,15 +281,6 @@ def _site_pages(session: Session, lo: str, hi: str) -> Iterable[tuple[int, list[
         yield current, pages  # type: ignore[misc]
 
 
-@dataclass
-class _SiteRow:  # what match_sites.site_facts reads of a website
-    id: int
-    url: str
-    domain: str
-    enterprise_id: str
-    country: str
-
-
 def _chunk_findings(session: Session, enterprises: list[Enterprise]
                     ) -> tuple[dict[str, list[Finding]], dict[str, int]]:
     """The findings of a chunk of enterprises (and the website each website finding names)."""
@@ -315,7 +306,7 @@ def _chunk_findings(session: Session, enterprises: list[Enterprise]
         if site is None:
             continue
         e = by_id[site.enterprise_id]
-        facts = site_facts(_SiteRow(site.id, site.url, site.domain, e.id, e.country or ""), pages)
+        facts = site_facts(SiteRow(site.id, site.url, site.domain, e.id, e.country or ""), pages)
         out[e.id] += field_findings(record_from_enterprise(e), facts, _link_of(site), pages)
     return out, website_ids
 

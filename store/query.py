@@ -35,7 +35,7 @@ from ecomstat.settings import Settings
 READ_ONLY_SQL_TRANSACTION = "25006"  # PostgreSQL SQLSTATE
 FETCH_BATCH = 5000
 _SQLITE_PROGRESS_STEPS = 10_000  # VM instructions between two looks at the clock
-_PG_MAX_TIMEOUT_MS = 2_147_483_647  # statement_timeout is an int4 of milliseconds
+PG_MAX_TIMEOUT_MS = 2_147_483_647  # statement_timeout is an int4 of milliseconds
 
 
 class QueryTimeout(StoreError):
@@ -85,7 +85,7 @@ class _TimeLimit:
             return
         left_ms = max(1, math.ceil((self.deadline - time.monotonic()) * 1000))
         connection.exec_driver_sql(
-            f"SET LOCAL statement_timeout = {min(left_ms, _PG_MAX_TIMEOUT_MS)}")
+            f"SET LOCAL statement_timeout = {min(left_ms, PG_MAX_TIMEOUT_MS)}")
 
     def disarm(self, connection: Connection, sqlite: bool) -> None:
         if self.deadline is not None and sqlite and not connection.closed:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 
 from ecomstat.errors import BadInput
 from ecomstat.store.errors import StoreError
+from ecomstat.store.query import PG_MAX_TIMEOUT_MS
 from ecomstat.store.views import CURRENT_VIEWS
 
 # The tables the README documents for economists (not apscheduler_jobs, the scheduler's
@@ -37,7 +38,7 @@ SERVER_ROLES = ("pg_read_server_files", "pg_write_server_files", "pg_execute_ser
 # statement_timeout; these guard a shared server against a forgotten query or transaction):
 DEFAULT_STATEMENT_TIMEOUT_S = 600  # a statement runs at most 10 minutes (0: no limit)
 IDLE_IN_TRANSACTION_TIMEOUT_S = 900  # an open transaction left idle holds back VACUUM
-_PG_MAX_TIMEOUT_S = 2_147_483  # the settings are int4 milliseconds
+_PG_MAX_TIMEOUT_S = PG_MAX_TIMEOUT_MS // 1000  # the settings are int4 milliseconds
 
 # Lower-case SQL identifiers only: no quoting surprises, no case-folding surprises in psql.
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
