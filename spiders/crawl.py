@@ -64,6 +64,11 @@ def crawl_settings(settings: Settings, *, max_pages: int | None = None,
     for name in settings:
         if name in getattr(settings, "_overrides", {}) and name != "ECOMSTAT_DATABASE_URL":
             overrides.setdefault(name, settings[name])
+    # every value a crawl process reads, checked here: a bad one stops the command with its
+    # own message before a run exists (not as a crawl process's exit code)
+    from ecomstat.spiders.settings import scrapy_settings
+
+    scrapy_settings(settings.copy_with(**overrides))
     return overrides
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from ecomstat import __version__
 from ecomstat.settings import Settings, get_settings
+from ecomstat.spiders.gc_tuning import parse_thresholds
 from ecomstat.spiders.render.browser import CHROMIUM_ARGS
 
 __all__ = ["CHROMIUM_ARGS", "scrapy_settings", "user_agent"]
@@ -100,6 +101,8 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
             "ecomstat.spiders.pipelines.store.StorePipeline": 500,
         },
         "EXTENSIONS": {
+            # before RunStatsExtension: its stats at spider close reach the run's row
+            "ecomstat.spiders.gc_tuning.GcTuning": 400,
             "ecomstat.spiders.extensions.RunStatsExtension": 500,
         },
         # the downloader's own lookups refuse private answers too (no DNS-rebinding window)
@@ -118,6 +121,8 @@ def scrapy_settings(settings: Settings | None = None) -> dict[str, Any]:
         "ECOMSTAT_PREFERRED_LANGUAGES": s.getlist("ECOMSTAT_PREFERRED_LANGUAGES"),
         "ECOMSTAT_RENDER": render,
         "ECOMSTAT_CONTACT_URL": str(s["ECOMSTAT_CONTACT_URL"]),
+        # parsed here so that a bad value stops the command before any crawl process starts
+        "ECOMSTAT_CRAWL_GC_THRESHOLD": list(parse_thresholds(s["ECOMSTAT_CRAWL_GC_THRESHOLD"])),
     }
     if host_map:
         # mapped hosts share one proxy address: keep enough pooled connections to it
