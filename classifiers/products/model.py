@@ -106,7 +106,8 @@ class ProductClassifier(ClassifierMixin, BaseEstimator):
     tol : stopping tolerance of the LinearSVC solver. 0.1 is liblinear's own default for its
         dual solvers; scikit-learn's 1e-4 runs 3x the passes (97 against 33 for the groups on
         30,000 titles) for the same predictions: Czech 5-fold CV accuracy 0.8153 with either,
-        macro-F1 0.6684 / 0.6690, and 16 % less training time (bench/README.md). 0.3 and 1.0
+        macro-F1 0.6684 / 0.6690; 16 % less training time under load, but the same on a quiet
+        machine (136 s against 137 s for 30,000 titles; bench/README.md). 0.3 and 1.0
         lost 0.4 and 0.6 points on the first fold (their held-out slices chose min_df 1).
     random_state : seeds the held-out split, the calibration subsample and the solver.
     """
