@@ -35,7 +35,7 @@ MAX_THRESHOLD = 1_000_000  # beyond this the young generation holds a crawl's cy
 
 def parse_thresholds(value: Any) -> tuple[int, ...]:
     """`"10000,10,10"` -> (10000, 10, 10); "" -> () (Python's own thresholds). One to three
-    whole numbers, the first at least 1 (0 would switch the collector off)."""
+    whole numbers, each at least 1 (a first threshold of 0 would switch the collector off)."""
     if isinstance(value, (list, tuple)):
         parts = [str(part).strip() for part in value]
     else:
@@ -48,7 +48,7 @@ def parse_thresholds(value: Any) -> tuple[int, ...]:
     except ValueError:
         raise ConfigurationError(
             f"{SETTING} must be up to 3 whole numbers like 10000,10,10, got {value!r}") from None
-    if len(numbers) > 3 or numbers[0] < 1 or any(n < 1 or n > MAX_THRESHOLD for n in numbers):
+    if len(numbers) > 3 or any(n < 1 or n > MAX_THRESHOLD for n in numbers):
         raise ConfigurationError(
             f"{SETTING} must be 1 to 3 whole numbers between 1 and {MAX_THRESHOLD:,}, got {value!r}")
     return numbers
